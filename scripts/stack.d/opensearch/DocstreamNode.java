@@ -1,0 +1,59 @@
+// Starts a real single-node OpenSearch 2.19 from jars resolved on Maven Central.
+// The modules the distribution would load from modules/ are passed as classpath
+// plugins instead, the way OpenSearch's own test framework starts a node.
+// Usage: java -cp 'lib/*:classes' DocstreamNode <home>   (config in <home>/config)
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.opensearch.analysis.common.CommonAnalysisPlugin;
+import org.opensearch.common.logging.LogConfigurator;
+import org.opensearch.common.settings.Settings;
+import org.opensearch.env.Environment;
+import org.opensearch.index.mapper.MapperExtrasPlugin;
+import org.opensearch.index.reindex.ReindexPlugin;
+import org.opensearch.node.InternalSettingsPreparer;
+import org.opensearch.node.Node;
+import org.opensearch.painless.PainlessPlugin;
+import org.opensearch.transport.Netty4Plugin;
+
+public final class DocstreamNode extends Node {
+    private DocstreamNode(Environment environment) {
+        super(environment,
+              List.of(Netty4Plugin.class, CommonAnalysisPlugin.class, MapperExtrasPlugin.class,
+                      ReindexPlugin.class, PainlessPlugin.class),
+              true);
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 1) {
+            System.err.println("usage: DocstreamNode <home>");
+            System.exit(2);
+        }
+        Path home = Paths.get(args[0]).toAbsolutePath();
+        Settings settings = Settings.builder().put("path.home", home.toString()).build();
+        Environment environment = InternalSettingsPreparer.prepareEnvironment(
+            settings, Map.of(), home.resolve("config"), () -> "docstream-node");
+        LogConfigurator.registerErrorListener();
+        LogConfigurator.configure(environment);
+
+        Node node = new DocstreamNode(environment);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                node.close();
+                node.awaitClose(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                e.printStackTrace();
+            } finally {
+                stopped.countDown();
+            }
+        }, "docstream-node-shutdown"));
+        node.start();
+        stopped.await();
+    }
+}
