@@ -1,0 +1,86 @@
+//! What integration tests share: where the local stack's servers are (the same
+//! `DOCSTREAM_*` variables the services read, defaulting to `scripts/stack`'s ports),
+//! names that never collide between runs, and tracing that stays quiet unless
+//! `TEST_LOG` is set.
+//!
+//! Tests that need a server fail when it is not there: `scripts/test` brings the
+//! stack up first, so a missing server is a real failure, never a silent skip.
+
+use std::sync::Once;
+
+use rdkafka::config::ClientConfig;
+
+/// Kafka bootstrap servers of the local stack.
+pub fn kafka_brokers() -> String {
+    var("DOCSTREAM_KAFKA_BROKERS", "127.0.0.1:9092")
+}
+
+/// Base URL of the Elasticsearch-API engine of the local stack.
+pub fn es_url() -> String {
+    var("DOCSTREAM_ES_URL", "http://127.0.0.1:9200")
+}
+
+/// MongoDB-wire URL of the local stack (FerretDB).
+pub fn mongo_url() -> String {
+    var("DOCSTREAM_MONGO_URL", "mongodb://127.0.0.1:27017/")
+}
+
+/// MySQL-wire URL of the local stack (MariaDB), with the stack's test user.
+pub fn mysql_url() -> String {
+    var(
+        "DOCSTREAM_MYSQL_URL",
+        "mysql://docstream:docstream@127.0.0.1:3306/docstream",
+    )
+}
+
+fn var(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// A name no other test or run uses: `<prefix>-<random>`, lowercase, safe for topics,
+/// indices, groups, databases (with `_` for `-` where needed) and tables.
+pub fn unique(prefix: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}-{}", &id[..12])
+}
+
+/// [`unique`] with underscores, for SQL and MongoDB names.
+pub fn unique_ident(prefix: &str) -> String {
+    unique(prefix).replace('-', "_")
+}
+
+/// A client config pointing at the stack's broker.
+pub fn kafka_config() -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", kafka_brokers());
+    c
+}
+
+/// Turns tracing on for tests when `TEST_LOG` is set (to a filter such as `debug`).
+pub fn init_tracing() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_names_differ_and_keep_their_prefix() {
+        let (a, b) = (unique("t"), unique("t"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("t-") && a.len() == 14);
+        assert!(!unique_ident("a-b").contains('-'));
+    }
+}
