@@ -1,0 +1,549 @@
+//! The at-least-once loop: one dispatcher reading the consumer group, one task per
+//! owned partition processing its messages in offset order.
+//!
+//! A partition task processes a message, hands its outputs to the producer without
+//! waiting, and queues the delivery acknowledgements in offset order. When the oldest
+//! message's outputs are all acknowledged its offset + 1 is stored, and librdkafka's
+//! auto-commit commits stored offsets (also synchronously on revoke and at shutdown).
+//! A delivery that fails after librdkafka's own retries (`delivery.timeout.ms`) stops
+//! the service with an error before anything later is stored for that partition: the
+//! restart replays from there. Nothing is skipped.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::stream::FuturesOrdered;
+use futures::StreamExt;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::Message;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::context::{Ownership, RuntimeContext, Tp};
+use crate::{
+    dead_letter_headers, Backoff, Error, Health, Metrics, Outgoing, ProcessError, Processor,
+    Result, RuntimeConfig,
+};
+
+pub(crate) type Consumer_ = StreamConsumer<RuntimeContext>;
+
+/// Runs the service's loop until `shutdown` is cancelled, then drains in-flight work
+/// within the shutdown deadline and commits synchronously. Returns an error only when
+/// the broker will not take an output (or, in exactly-once mode, a transaction fails).
+pub async fn run<P: Processor>(
+    config: RuntimeConfig,
+    processor: P,
+    metrics: Metrics,
+    health: Health,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let processor = Arc::new(processor);
+    spawn_health_probe(&config, processor.clone(), health.clone(), shutdown.clone())?;
+    if config.exactly_once {
+        return crate::exactly_once::run(config, processor, metrics, shutdown).await;
+    }
+    Loop::start(config, processor, metrics)?.run(shutdown).await
+}
+
+/// Builds the group consumer with the runtime's context.
+pub(crate) fn group_consumer(
+    config: &RuntimeConfig,
+    metrics: &Metrics,
+    ownership: Arc<Ownership>,
+    exactly_once: bool,
+) -> Result<Arc<Consumer_>> {
+    let mut c = config.kafka.client_config();
+    c.set("group.id", &config.group_id)
+        .set(
+            "client.id",
+            format!("{}-{}", config.service, config.instance_id),
+        )
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.offset.store", "false")
+        .set("statistics.interval.ms", "5000")
+        .set("enable.partition.eof", "false");
+    if exactly_once {
+        c.set("enable.auto.commit", "false")
+            .set("isolation.level", "read_committed");
+    } else {
+        c.set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "1000");
+    }
+    let context = RuntimeContext {
+        ownership,
+        metrics: metrics.clone(),
+        drain: config.rebalance_drain,
+    };
+    let consumer: Consumer_ = c.create_with_context(context)?;
+    let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
+    consumer.subscribe(&topics)?;
+    Ok(Arc::new(consumer))
+}
+
+/// An idempotent producer for outputs and dead letters.
+pub(crate) fn producer(config: &RuntimeConfig) -> Result<FutureProducer> {
+    let mut c = config.kafka.client_config();
+    c.set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .set("compression.type", "lz4")
+        .set("delivery.timeout.ms", "300000")
+        .set("message.max.bytes", "10485760");
+    Ok(c.create()?)
+}
+
+/// Readiness: Kafka answers a metadata request, and the processor says its own
+/// source or sink is up. Checked every 5 seconds.
+fn spawn_health_probe<P: Processor>(
+    config: &RuntimeConfig,
+    processor: Arc<P>,
+    health: Health,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let probe: rdkafka::consumer::BaseConsumer = config.kafka.client_config().create()?;
+    let topic = config.input_topics.first().cloned().unwrap_or_default();
+    tokio::spawn(async move {
+        let probe = Arc::new(probe);
+        loop {
+            let p = probe.clone();
+            let t = topic.clone();
+            let kafka_ok = tokio::task::spawn_blocking(move || {
+                p.fetch_metadata(Some(&t), Duration::from_secs(3)).is_ok()
+            })
+            .await
+            .unwrap_or(false);
+            health.set_kafka(kafka_ok);
+            health.set_sink(processor.ready().await);
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+        }
+    });
+    Ok(())
+}
+
+/// One message handed to a partition task, with its share of the in-flight bound.
+struct Job {
+    msg: OwnedMessage,
+    _permit: OwnedSemaphorePermit,
+    received: Instant,
+}
+
+/// What a partition task needs.
+struct Shared<P> {
+    config: RuntimeConfig,
+    processor: Arc<P>,
+    consumer: Arc<Consumer_>,
+    producer: FutureProducer,
+    ownership: Arc<Ownership>,
+    metrics: Metrics,
+    /// Cancelled on shutdown: stop retrying, finish what is acknowledged.
+    stopping: CancellationToken,
+    /// Set by a task whose output could not be delivered.
+    fatal: mpsc::UnboundedSender<Error>,
+}
+
+struct Loop<P> {
+    shared: Arc<Shared<P>>,
+    permits: Arc<Semaphore>,
+    fatal_rx: mpsc::UnboundedReceiver<Error>,
+}
+
+struct Worker {
+    epoch: u64,
+    tx: mpsc::UnboundedSender<Job>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl<P: Processor> Loop<P> {
+    fn start(config: RuntimeConfig, processor: Arc<P>, metrics: Metrics) -> Result<Self> {
+        let ownership = Arc::new(Ownership::default());
+        let consumer = group_consumer(&config, &metrics, ownership.clone(), false)?;
+        let producer = producer(&config)?;
+        let (fatal, fatal_rx) = mpsc::unbounded_channel();
+        let permits = Arc::new(Semaphore::new(config.max_in_flight));
+        Ok(Self {
+            shared: Arc::new(Shared {
+                config,
+                processor,
+                consumer,
+                producer,
+                ownership,
+                metrics,
+                stopping: CancellationToken::new(),
+                fatal,
+            }),
+            permits,
+            fatal_rx,
+        })
+    }
+
+    async fn run(mut self, shutdown: CancellationToken) -> Result<()> {
+        let s = self.shared.clone();
+        let mut workers: HashMap<Tp, Worker> = HashMap::new();
+        let outcome = loop {
+            // back-pressure: with every permit taken, pause the assignment until one frees
+            let permit = match self.permits.clone().try_acquire_owned() {
+                Ok(p) => p,
+                Err(_) => {
+                    let assignment = s.consumer.assignment()?;
+                    s.consumer.pause(&assignment)?;
+                    s.metrics.set_paused(true);
+                    let p = tokio::select! {
+                        p = self.permits.clone().acquire_owned() => p,
+                        () = shutdown.cancelled() => break Ok(()),
+                        Some(e) = self.fatal_rx.recv() => break Err(e),
+                    };
+                    s.consumer.resume(&s.consumer.assignment()?)?;
+                    s.metrics.set_paused(false);
+                    match p {
+                        Ok(p) => p,
+                        Err(_) => break Ok(()),
+                    }
+                }
+            };
+            let msg = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break Ok(()),
+                Some(e) = self.fatal_rx.recv() => break Err(e),
+                m = s.consumer.recv() => m,
+            };
+            let msg = match msg {
+                Ok(m) => m.detach(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "consumer error");
+                    continue;
+                }
+            };
+            let tp: Tp = (msg.topic().to_owned(), msg.partition());
+            let Some(epoch) = s.ownership.epoch(&tp) else {
+                continue; // a late message of a partition no longer ours
+            };
+            let stale = workers
+                .get(&tp)
+                .is_none_or(|w| w.epoch != epoch || w.tx.is_closed());
+            if stale {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let handle = tokio::spawn(partition_task(s.clone(), tp.clone(), epoch, rx));
+                workers.insert(tp.clone(), Worker { epoch, tx, handle });
+            }
+            let counter = s.ownership.counter(&tp);
+            counter.fetch_add(1, Ordering::AcqRel);
+            s.metrics.in_flight().inc();
+            let job = Job {
+                msg,
+                _permit: permit,
+                received: Instant::now(),
+            };
+            if let Some(w) = workers.get(&tp) {
+                if w.tx.send(job).is_err() {
+                    counter.fetch_sub(1, Ordering::AcqRel);
+                    s.metrics.in_flight().dec();
+                }
+            }
+        };
+        self.drain(workers, outcome.is_err()).await;
+        outcome
+    }
+
+    /// Stops fetching, lets partition tasks finish within the deadline, commits.
+    async fn drain(&mut self, workers: HashMap<Tp, Worker>, failed: bool) {
+        let s = &self.shared;
+        s.stopping.cancel();
+        let deadline = s.config.shutdown_deadline;
+        let handles: Vec<_> = workers
+            .into_values()
+            .map(|w| {
+                drop(w.tx);
+                w.handle
+            })
+            .collect();
+        let aborts: Vec<_> = handles
+            .iter()
+            .map(tokio::task::JoinHandle::abort_handle)
+            .collect();
+        if tokio::time::timeout(deadline, futures::future::join_all(handles))
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                ?deadline,
+                "in-flight work did not finish before the deadline; dropping it"
+            );
+            aborts.iter().for_each(tokio::task::AbortHandle::abort);
+        }
+        if failed {
+            tracing::error!(
+                "stopping on an undeliverable output; committing only offsets stored before it"
+            );
+        }
+        match s.consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(()) => tracing::info!("offsets committed"),
+            Err(e) => tracing::debug!(error = %e, "final commit"),
+        }
+    }
+}
+
+/// The acknowledgement of one input: its offset once all its outputs are delivered.
+type Ack = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(i64, Instant)>> + Send>>;
+
+async fn partition_task<P: Processor>(
+    s: Arc<Shared<P>>,
+    tp: Tp,
+    epoch: u64,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+) {
+    let counter = s.ownership.counter(&tp);
+    let mut acks: FuturesOrdered<Ack> = FuturesOrdered::new();
+    let mut open = true;
+    while open || !acks.is_empty() {
+        tokio::select! {
+            Some(done) = acks.next(), if !acks.is_empty() => {
+                match done {
+                    Ok((offset, received)) => {
+                        if s.ownership.owns(&tp, epoch) {
+                            if let Err(e) = s.consumer.store_offset(&tp.0, tp.1, offset + 1) {
+                                tracing::debug!(error = %e, topic = %tp.0, partition = tp.1, "store offset");
+                            }
+                        }
+                        s.metrics.processed(&tp.0, received.elapsed().as_secs_f64());
+                        finish(&s, &counter);
+                    }
+                    Err(e) => {
+                        // never store past a message whose output the broker refused
+                        let _ = s.fatal.send(e);
+                        finish(&s, &counter);
+                        drop_pending(&s, &counter, &mut rx, acks.len());
+                        return;
+                    }
+                }
+            }
+            job = rx.recv(), if open => match job {
+                None => open = false,
+                Some(job) => {
+                    if !s.ownership.owns(&tp, epoch) {
+                        finish(&s, &counter); // revoked: the next owner replays it
+                        continue;
+                    }
+                    match handle(&s, &job).await {
+                        Some(ack) => acks.push_back(ack),
+                        None => finish(&s, &counter), // shutdown during retries
+                    }
+                }
+            },
+        }
+    }
+}
+
+fn finish<P>(s: &Shared<P>, counter: &AtomicI64) {
+    counter.fetch_sub(1, Ordering::AcqRel);
+    s.metrics.in_flight().dec();
+}
+
+fn drop_pending<P>(
+    s: &Shared<P>,
+    counter: &AtomicI64,
+    rx: &mut mpsc::UnboundedReceiver<Job>,
+    acks: usize,
+) {
+    let mut n = acks;
+    rx.close();
+    while rx.try_recv().is_ok() {
+        n += 1;
+    }
+    for _ in 0..n {
+        finish(s, counter);
+    }
+}
+
+/// Processes one message with retries and sends its outputs (or its dead letter).
+/// `None` when shutdown interrupted the retries; the message is left uncommitted.
+async fn handle<P: Processor>(s: &Arc<Shared<P>>, job: &Job) -> Option<Ack> {
+    let m = &job.msg;
+    let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned());
+    let span = tracing::info_span!(
+        "message",
+        topic = m.topic(),
+        partition = m.partition(),
+        offset = m.offset(),
+        key = key.as_deref().unwrap_or("")
+    );
+    async {
+        let incoming = crate::Incoming {
+            topic: m.topic(),
+            partition: m.partition(),
+            offset: m.offset(),
+            key: m.key(),
+            payload: m.payload(),
+            headers: m.headers(),
+        };
+        let outputs = outputs_or_dead_letter(
+            s.processor.as_ref(),
+            &s.config,
+            &s.metrics,
+            &s.stopping,
+            m,
+            &incoming,
+        )
+        .await?;
+        Some(send_all(s, m, outputs, job.received).await)
+    }
+    .instrument(span)
+    .await
+}
+
+/// The processor's outputs for a message, after retrying transient failures, or
+/// its dead letter; `None` when shutdown interrupted the retries.
+pub(crate) async fn outputs_or_dead_letter<P: Processor>(
+    processor: &P,
+    config: &RuntimeConfig,
+    metrics: &Metrics,
+    stopping: &CancellationToken,
+    m: &OwnedMessage,
+    incoming: &crate::Incoming<'_>,
+) -> Option<Vec<Outgoing>> {
+    Some(
+        match process_with_retries(processor, config, metrics, stopping, incoming).await? {
+            Ok(outputs) => outputs,
+            Err((reason, kind)) => {
+                tracing::warn!(error = %reason, kind, "dead-lettering");
+                metrics.dead_lettered(m.topic());
+                vec![dead_letter(config, m, &reason, kind)]
+            }
+        },
+    )
+}
+
+/// `Ok(outputs)`, or `Err((reason, kind))` for a dead letter; `None` on shutdown.
+async fn process_with_retries<P: Processor>(
+    processor: &P,
+    config: &RuntimeConfig,
+    metrics: &Metrics,
+    stopping: &CancellationToken,
+    incoming: &crate::Incoming<'_>,
+) -> Option<std::result::Result<Vec<Outgoing>, (String, &'static str)>> {
+    let mut backoff = Backoff::new(config.retry);
+    loop {
+        match processor.process(incoming).await {
+            Ok(outputs) => return Some(Ok(outputs)),
+            Err(ProcessError::Invalid(reason)) => {
+                metrics.failed(incoming.topic, "invalid");
+                return Some(Err((reason, "invalid")));
+            }
+            Err(ProcessError::Transient(reason)) => {
+                metrics.failed(incoming.topic, "transient");
+                let Some(delay) = backoff.next_delay() else {
+                    metrics.failed(incoming.topic, "exhausted");
+                    let attempts = backoff.attempts();
+                    return Some(Err((
+                        format!("{reason} (gave up after {attempts} attempts)"),
+                        "exhausted",
+                    )));
+                };
+                tracing::info!(error = %reason, ?delay, attempt = backoff.attempts(), "transient failure, retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = stopping.cancelled() => return None,
+                }
+            }
+        }
+    }
+}
+
+fn dead_letter(config: &RuntimeConfig, m: &OwnedMessage, reason: &str, kind: &str) -> Outgoing {
+    let original: Vec<(String, Vec<u8>)> = m
+        .headers()
+        .map(|h| {
+            h.iter()
+                .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Outgoing {
+        topic: config.dlq_topic.clone(),
+        key: m.key().map(<[u8]>::to_vec),
+        payload: m.payload().unwrap_or_default().to_vec(),
+        headers: dead_letter_headers(
+            &original,
+            reason,
+            kind,
+            (m.topic(), m.partition(), m.offset()),
+            &config.service,
+            chrono::Utc::now(),
+        ),
+    }
+}
+
+/// Hands every output to the producer now, in order (per-key order depends on it),
+/// and returns a future of their acknowledgements.
+async fn send_all<P>(
+    s: &Shared<P>,
+    m: &OwnedMessage,
+    outputs: Vec<Outgoing>,
+    received: Instant,
+) -> Ack {
+    let offset = m.offset();
+    let source = (m.topic().to_owned(), m.partition());
+    let mut deliveries = Vec::with_capacity(outputs.len());
+    for out in outputs {
+        let d = enqueue(&s.producer, &out).await;
+        deliveries.push((out.topic, d));
+    }
+    Box::pin(async move {
+        for (topic, d) in deliveries {
+            let reason = match d {
+                Ok(delivery) => match delivery.await {
+                    Ok(Ok(_)) => continue,
+                    Ok(Err((e, _))) => e.to_string(),
+                    Err(e) => e.to_string(),
+                },
+                Err(e) => e.to_string(),
+            };
+            return Err(Error::Delivery {
+                topic,
+                source_topic: source.0,
+                partition: source.1,
+                offset,
+                reason,
+            });
+        }
+        Ok((offset, received))
+    })
+}
+
+/// Hands a message to the producer, waiting while its local queue is full.
+pub(crate) async fn enqueue(
+    producer: &FutureProducer,
+    out: &Outgoing,
+) -> rdkafka::error::KafkaResult<rdkafka::producer::DeliveryFuture> {
+    let headers = out.headers.iter().fold(OwnedHeaders::new(), |h, (k, v)| {
+        h.insert(Header {
+            key: k,
+            value: Some(v),
+        })
+    });
+    loop {
+        let mut record = FutureRecord::to(&out.topic)
+            .payload(&out.payload)
+            .headers(headers.clone());
+        if let Some(k) = &out.key {
+            record = record.key(k);
+        }
+        match producer.send_result(record) {
+            Ok(delivery) => return Ok(delivery),
+            Err((
+                rdkafka::error::KafkaError::MessageProduction(
+                    rdkafka::types::RDKafkaErrorCode::QueueFull,
+                ),
+                _,
+            )) => tokio::time::sleep(Duration::from_millis(5)).await,
+            Err((e, _)) => return Err(e),
+        }
+    }
+}

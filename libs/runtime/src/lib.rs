@@ -1,0 +1,60 @@
+//! The docstream service runtime. A service is only its transformation, a
+//! [`Processor`]; the runtime consumes its input topics in a consumer group, calls it,
+//! produces what it returns, and commits input offsets, with these guarantees:
+//!
+//! - **At-least-once** (default): an input offset is stored for commit only after every
+//!   message produced for it (outputs or a dead letter) is acknowledged by the broker.
+//!   Offsets advance in order per partition, never past a message that has not
+//!   succeeded, so a crash replays from the last commit and loses nothing.
+//! - **Exactly-once** (`DOCSTREAM_EXACTLY_ONCE=true`): outputs and input offsets are
+//!   written in one Kafka transaction; readers with `isolation.level=read_committed`
+//!   see each output once.
+//! - **Order per key**: a partition is processed by one task in offset order; keys map
+//!   to partitions, so per-key order holds while partitions run in parallel.
+//! - **Bounded memory**: at most `max_in_flight` messages are in flight; when full, the
+//!   assigned partitions are paused and resumed as work drains.
+//! - **No poison pill**: a message the processor calls invalid, or whose transient
+//!   failures outlive the retries, goes to the dead-letter topic with the reason and
+//!   its origin in headers, and the loop goes on.
+
+mod backoff;
+mod config;
+mod consumer;
+mod context;
+mod dlq;
+mod error;
+mod exactly_once;
+mod metrics;
+mod processor;
+mod shutdown;
+mod telemetry;
+
+pub use backoff::{Backoff, RetryPolicy};
+pub use config::{Defaults, KafkaSettings, RuntimeConfig, Secret};
+pub use consumer::run;
+pub use dlq::dead_letter_headers;
+pub use error::{Error, Result};
+pub use metrics::Metrics;
+pub use processor::{Incoming, Outgoing, ProcessError, Processor};
+pub use shutdown::shutdown_on_signals;
+pub use telemetry::{init_tracing, serve_http, Health};
+
+/// Runs a service until SIGTERM or SIGINT: tracing, the HTTP server for `/metrics`,
+/// `/livez` and `/readyz`, and the consume loop. What a service's `main` calls.
+pub async fn serve<P: Processor>(config: RuntimeConfig, processor: P) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let shutdown = shutdown_on_signals();
+    let metrics = Metrics::new(&config.service);
+    let health = Health::default();
+    let http = serve_http(
+        config.http_addr,
+        metrics.clone(),
+        health.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .context("start the http server")?;
+    tracing::info!(service = %config.service, http = %http, "starting");
+    run(config, processor, metrics, health, shutdown).await?;
+    Ok(())
+}

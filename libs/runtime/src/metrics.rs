@@ -1,0 +1,215 @@
+//! The runtime's Prometheus metrics, declared once with stable names and labels:
+//! `docstream_<service>_messages_processed_total{topic}`,
+//! `…_messages_failed_total{topic,kind}` (kind: invalid, transient, exhausted),
+//! `…_messages_dead_lettered_total{topic}`, `…_processing_seconds{topic}` (histogram),
+//! `…_in_flight`, `…_paused`, `…_consumer_lag{topic,partition}`, `…_rebalances_total`.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TopicLabel {
+    pub topic: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FailureLabels {
+    pub topic: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartitionLabels {
+    pub topic: String,
+    pub partition: String,
+}
+
+/// All metrics of one service; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    registry: Registry,
+    processed: Family<TopicLabel, Counter>,
+    failed: Family<FailureLabels, Counter>,
+    dead_lettered: Family<TopicLabel, Counter>,
+    processing: Family<TopicLabel, Histogram>,
+    in_flight: Gauge,
+    paused: Gauge,
+    lag: Family<PartitionLabels, Gauge<i64, AtomicI64Wrapper>>,
+    rebalances: Counter,
+}
+
+type AtomicI64Wrapper = std::sync::atomic::AtomicI64;
+
+impl Metrics {
+    /// A fresh registry under the prefix `docstream_<service>`.
+    pub fn new(service: &str) -> Self {
+        let mut registry =
+            Registry::with_prefix(format!("docstream_{}", service.replace('-', "_")));
+        let processed = Family::<TopicLabel, Counter>::default();
+        let failed = Family::<FailureLabels, Counter>::default();
+        let dead_lettered = Family::<TopicLabel, Counter>::default();
+        let processing = Family::<TopicLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.5, 14))
+        });
+        let in_flight = Gauge::default();
+        let paused = Gauge::default();
+        let lag = Family::<PartitionLabels, Gauge<i64, AtomicI64Wrapper>>::default();
+        let rebalances = Counter::<u64, AtomicU64>::default();
+        registry.register(
+            "messages_processed",
+            "Input messages fully processed and acknowledged",
+            processed.clone(),
+        );
+        registry.register(
+            "messages_failed",
+            "Processing failures by kind (invalid, transient, exhausted)",
+            failed.clone(),
+        );
+        registry.register(
+            "messages_dead_lettered",
+            "Input messages sent to the dead-letter topic",
+            dead_lettered.clone(),
+        );
+        registry.register(
+            "processing_seconds",
+            "Time from receiving a message to its outputs being acknowledged",
+            processing.clone(),
+        );
+        registry.register(
+            "in_flight",
+            "Messages received and not yet acknowledged",
+            in_flight.clone(),
+        );
+        registry.register(
+            "paused",
+            "1 while fetching is paused because in-flight work is full",
+            paused.clone(),
+        );
+        registry.register(
+            "consumer_lag",
+            "Messages behind the partition's high watermark",
+            lag.clone(),
+        );
+        registry.register(
+            "rebalances",
+            "Consumer group rebalances seen",
+            rebalances.clone(),
+        );
+        Self {
+            inner: Arc::new(Inner {
+                registry,
+                processed,
+                failed,
+                dead_lettered,
+                processing,
+                in_flight,
+                paused,
+                lag,
+                rebalances,
+            }),
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // writing into a String cannot fail
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.inner.registry);
+        out
+    }
+
+    pub(crate) fn processed(&self, topic: &str, seconds: f64) {
+        let l = TopicLabel {
+            topic: topic.to_owned(),
+        };
+        self.inner.processed.get_or_create(&l).inc();
+        self.inner.processing.get_or_create(&l).observe(seconds);
+    }
+
+    pub(crate) fn failed(&self, topic: &str, kind: &str) {
+        self.inner
+            .failed
+            .get_or_create(&FailureLabels {
+                topic: topic.to_owned(),
+                kind: kind.to_owned(),
+            })
+            .inc();
+    }
+
+    pub(crate) fn dead_lettered(&self, topic: &str) {
+        self.inner
+            .dead_lettered
+            .get_or_create(&TopicLabel {
+                topic: topic.to_owned(),
+            })
+            .inc();
+    }
+
+    pub(crate) fn in_flight(&self) -> &Gauge {
+        &self.inner.in_flight
+    }
+
+    pub(crate) fn set_paused(&self, paused: bool) {
+        self.inner.paused.set(i64::from(paused));
+    }
+
+    pub(crate) fn set_lag(&self, topic: &str, partition: i32, lag: i64) {
+        self.inner
+            .lag
+            .get_or_create(&PartitionLabels {
+                topic: topic.to_owned(),
+                partition: partition.to_string(),
+            })
+            .set(lag);
+    }
+
+    pub(crate) fn rebalanced(&self) {
+        self.inner.rebalances.inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_the_service_prefix() {
+        let m = Metrics::new("etd-ingest");
+        m.processed("raw.etds", 0.01);
+        m.failed("raw.etds", "invalid");
+        m.set_lag("raw.etds", 3, 42);
+        let text = m.encode();
+        assert!(
+            text.contains("docstream_etd_ingest_messages_processed_total{topic=\"raw.etds\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "docstream_etd_ingest_messages_failed_total{topic=\"raw.etds\",kind=\"invalid\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "docstream_etd_ingest_consumer_lag{topic=\"raw.etds\",partition=\"3\"} 42"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("docstream_etd_ingest_processing_seconds_bucket"),
+            "{text}"
+        );
+    }
+}

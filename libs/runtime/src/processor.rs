@@ -1,0 +1,80 @@
+//! What a service implements: one input message in, zero or more output messages out.
+
+use std::future::Future;
+
+use rdkafka::message::{Headers, OwnedHeaders};
+
+/// An input message, borrowed for the call.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<&'a [u8]>,
+    pub payload: Option<&'a [u8]>,
+    pub headers: Option<&'a OwnedHeaders>,
+}
+
+impl Incoming<'_> {
+    /// The key as text, when it is UTF-8.
+    pub fn key_str(&self) -> Option<&str> {
+        self.key.and_then(|k| std::str::from_utf8(k).ok())
+    }
+
+    /// A header's value by name.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers?
+            .iter()
+            .find(|h| h.key == name)
+            .and_then(|h| h.value)
+    }
+}
+
+/// A message to produce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub topic: String,
+    pub key: Option<Vec<u8>>,
+    pub payload: Vec<u8>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Outgoing {
+    /// A message with a key and no headers.
+    pub fn keyed(topic: impl Into<String>, key: impl Into<Vec<u8>>, payload: Vec<u8>) -> Self {
+        Self {
+            topic: topic.into(),
+            key: Some(key.into()),
+            payload,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// Why a message was not processed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// It can never succeed (bad JSON, wrong schema, content that cannot be
+    /// processed): dead-letter it and go on.
+    #[error("{0}")]
+    Invalid(String),
+    /// It may succeed later (a source or sink unreachable): retry with backoff, and
+    /// dead-letter it as exhausted when the retries run out.
+    #[error("{0}")]
+    Transient(String),
+}
+
+/// A service's transformation.
+pub trait Processor: Send + Sync + 'static {
+    /// Processes one message. Called for the messages of one partition one at a time,
+    /// in offset order.
+    fn process(
+        &self,
+        msg: &Incoming<'_>,
+    ) -> impl Future<Output = Result<Vec<Outgoing>, ProcessError>> + Send;
+
+    /// Whether the service's own source or sink is reachable (for `/readyz`).
+    fn ready(&self) -> impl Future<Output = bool> + Send {
+        async { true }
+    }
+}
