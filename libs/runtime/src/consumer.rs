@@ -66,7 +66,9 @@ pub(crate) fn group_consumer(
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.offset.store", "false")
         .set("statistics.interval.ms", "5000")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // bounds what librdkafka prefetches while the service is busy
+        .set("queued.max.messages.kbytes", "16384");
     if exactly_once {
         c.set("enable.auto.commit", "false")
             .set("isolation.level", "read_committed");
@@ -187,43 +189,74 @@ impl<P: Processor> Loop<P> {
     async fn run(mut self, shutdown: CancellationToken) -> Result<()> {
         let s = self.shared.clone();
         let mut workers: HashMap<Tp, Worker> = HashMap::new();
+        // messages received while paused and waiting for a permit
+        let mut overflow: std::collections::VecDeque<OwnedMessage> =
+            std::collections::VecDeque::new();
         let outcome = loop {
-            // back-pressure: with every permit taken, pause the assignment until one frees
-            let permit = match self.permits.clone().try_acquire_owned() {
-                Ok(p) => p,
-                Err(_) => {
-                    let assignment = s.consumer.assignment()?;
-                    s.consumer.pause(&assignment)?;
-                    s.metrics.set_paused(true);
-                    let p = tokio::select! {
-                        p = self.permits.clone().acquire_owned() => p,
-                        () = shutdown.cancelled() => break Ok(()),
-                        Some(e) = self.fatal_rx.recv() => break Err(e),
-                    };
-                    s.consumer.resume(&s.consumer.assignment()?)?;
-                    s.metrics.set_paused(false);
-                    match p {
-                        Ok(p) => p,
-                        Err(_) => break Ok(()),
-                    }
-                }
-            };
-            let msg = tokio::select! {
+            // back-pressure: with every permit taken, stop polling, so librdkafka's
+            // bounded queue (queued.max.messages.kbytes) stops fetching. A wait longer
+            // than a second pauses the assignment explicitly and polls on, so the
+            // consumer stays in its group (max.poll.interval.ms) and rebalances run.
+            let permit = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break Ok(()),
                 Some(e) = self.fatal_rx.recv() => break Err(e),
-                m = s.consumer.recv() => m,
+                p = tokio::time::timeout(Duration::from_secs(1), self.permits.clone().acquire_owned()) => p,
+            };
+            let permit = match permit {
+                Ok(Ok(p)) => p,
+                Ok(Err(_)) => break Ok(()),
+                Err(_) => {
+                    let paused = s.consumer.assignment()?;
+                    s.consumer.pause(&paused)?;
+                    s.metrics.set_paused(true);
+                    let p = loop {
+                        tokio::select! {
+                            biased;
+                            () = shutdown.cancelled() => break None,
+                            Some(e) = self.fatal_rx.recv() => {
+                                let _ = s.fatal.send(e);
+                                break None;
+                            }
+                            p = self.permits.clone().acquire_owned() => break p.ok(),
+                            m = s.consumer.recv() => match m {
+                                Ok(m) => overflow.push_back(m.detach()),
+                                Err(e) => tracing::warn!(error = %e, "consumer error"),
+                            },
+                        }
+                    };
+                    // resume what is still ours (a rebalance may have run meanwhile)
+                    let now = s.consumer.assignment()?;
+                    s.consumer.resume(&now)?;
+                    s.metrics.set_paused(false);
+                    match p {
+                        Some(p) => p,
+                        None => continue,
+                    }
+                }
+            };
+            let msg = if let Some(m) = overflow.pop_front() {
+                Ok(m)
+            } else {
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break Ok(()),
+                    Some(e) = self.fatal_rx.recv() => break Err(e),
+                    m = s.consumer.recv() => m.map(|m| m.detach()),
+                }
             };
             let msg = match msg {
-                Ok(m) => m.detach(),
+                Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(error = %e, "consumer error");
                     continue;
                 }
             };
             let tp: Tp = (msg.topic().to_owned(), msg.partition());
+            tracing::trace!(partition = tp.1, offset = msg.offset(), "received");
             let Some(epoch) = s.ownership.epoch(&tp) else {
-                continue; // a late message of a partition no longer ours
+                tracing::debug!(topic = %tp.0, partition = tp.1, offset = msg.offset(), "skipping a message of a partition no longer ours");
+                continue;
             };
             let stale = workers
                 .get(&tp)
@@ -283,9 +316,14 @@ impl<P: Processor> Loop<P> {
                 "stopping on an undeliverable output; committing only offsets stored before it"
             );
         }
-        match s.consumer.commit_consumer_state(CommitMode::Sync) {
-            Ok(()) => tracing::info!("offsets committed"),
-            Err(e) => tracing::debug!(error = %e, "final commit"),
+        let offsets = s.ownership.to_commit(None);
+        if offsets.count() > 0 {
+            match s.consumer.commit(&offsets, CommitMode::Sync) {
+                Ok(()) => tracing::info!(partitions = offsets.count(), "offsets committed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "final commit failed; a restart may redo some work")
+                }
+            }
         }
     }
 }
@@ -307,8 +345,13 @@ async fn partition_task<P: Processor>(
             Some(done) = acks.next(), if !acks.is_empty() => {
                 match done {
                     Ok((offset, received)) => {
-                        if s.ownership.owns(&tp, epoch) {
-                            if let Err(e) = s.consumer.store_offset(&tp.0, tp.1, offset + 1) {
+                        tracing::trace!(partition = tp.1, offset, epoch, "acked");
+                        if s.ownership.store(&tp, epoch, offset + 1) {
+                            // also into librdkafka's offset store, for its auto-commit.
+                            // rd_kafka_offset_store takes the message's own offset and
+                            // stores offset + 1 itself (passing offset + 1 here skipped a
+                            // message at every rebalance: a test caught it)
+                            if let Err(e) = s.consumer.store_offset(&tp.0, tp.1, offset) {
                                 tracing::debug!(error = %e, topic = %tp.0, partition = tp.1, "store offset");
                             }
                         }
@@ -328,6 +371,7 @@ async fn partition_task<P: Processor>(
                 None => open = false,
                 Some(job) => {
                     if !s.ownership.owns(&tp, epoch) {
+                        tracing::debug!(topic = %tp.0, partition = tp.1, offset = job.msg.offset(), "dropping a job of a revoked partition");
                         finish(&s, &counter); // revoked: the next owner replays it
                         continue;
                     }

@@ -30,6 +30,9 @@ pub(crate) struct Ownership {
     owned: Mutex<HashMap<Tp, u64>>,
     /// Partition -> messages dispatched and not yet finished.
     in_flight: Mutex<HashMap<Tp, Arc<AtomicI64>>>,
+    /// Partition -> the next offset to read, stored after its outputs were acknowledged.
+    /// This, never the consumer's position, is what the runtime commits.
+    stored: Mutex<HashMap<Tp, i64>>,
     next_epoch: AtomicU64,
 }
 
@@ -42,6 +45,41 @@ impl Ownership {
     /// True while the partition is owned under this epoch.
     pub(crate) fn owns(&self, tp: &Tp, epoch: u64) -> bool {
         self.epoch(tp) == Some(epoch)
+    }
+
+    /// Records `next` as the partition's offset to commit, if the partition is still
+    /// owned under `epoch`. Returns whether it was recorded.
+    pub(crate) fn store(&self, tp: &Tp, epoch: u64, next: i64) -> bool {
+        let owned = self
+            .owned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if owned.get(tp) != Some(&epoch) {
+            return false;
+        }
+        let mut stored = self
+            .stored
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = stored.entry(tp.clone()).or_insert(next);
+        *slot = (*slot).max(next);
+        true
+    }
+
+    /// The stored offsets of these partitions (all owned ones when `None`), as a list
+    /// to commit.
+    pub(crate) fn to_commit(&self, only: Option<&[Tp]>) -> TopicPartitionList {
+        let stored = self
+            .stored
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut tpl = TopicPartitionList::new();
+        for (tp, next) in stored.iter() {
+            if only.is_none_or(|o| o.contains(tp)) {
+                let _ = tpl.add_partition_offset(&tp.0, tp.1, rdkafka::Offset::Offset(*next));
+            }
+        }
+        tpl
     }
 
     pub(crate) fn counter(&self, tp: &Tp) -> Arc<AtomicI64> {
@@ -121,10 +159,15 @@ impl ConsumerContext for RuntimeContext {
             .iter()
             .map(|c| c.load(Ordering::Acquire).max(0))
             .sum();
+        // commit what was stored, never the consumer's position: the position can be
+        // past messages that were fetched but never processed
+        let offsets = self.ownership.to_commit(Some(&revoked));
         self.ownership.revoke(&revoked);
-        if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
-            // nothing stored since the last commit is the common case
-            tracing::debug!(error = %e, "commit on revoke");
+        tracing::debug!(offsets = ?offsets.to_topic_map(), "commit on revoke");
+        if offsets.count() > 0 {
+            if let Err(e) = consumer.commit(&offsets, CommitMode::Sync) {
+                tracing::warn!(error = %e, "commit on revoke failed; the next owner may redo some work");
+            }
         }
         tracing::info!(
             partitions = revoked.len(),
@@ -136,6 +179,7 @@ impl ConsumerContext for RuntimeContext {
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(list) = rebalance {
             let assigned = tps(list);
+            tracing::debug!(assignment = ?list.to_topic_map(), "assign");
             self.ownership.assign(&assigned);
             tracing::info!(partitions = assigned.len(), "partitions assigned");
         }
