@@ -136,23 +136,7 @@ impl Topics {
 
     /// Committed offsets of the group, summed over the input's partitions.
     pub fn committed_total(&self) -> i64 {
-        let consumer: BaseConsumer = testkit::kafka_config()
-            .set("group.id", &self.group)
-            .create()
-            .expect("consumer");
-        let mut tpl = TopicPartitionList::new();
-        for p in 0..self.partitions {
-            tpl.add_partition(&self.input, p);
-        }
-        let committed = consumer
-            .committed_offsets(tpl, Duration::from_secs(10))
-            .expect("committed offsets");
-        committed
-            .elements()
-            .iter()
-            .filter_map(|e| e.offset().to_raw())
-            .filter(|o| *o >= 0)
-            .sum()
+        self.committed().iter().filter(|o| **o >= 0).sum()
     }
 
     /// Every message of the dead-letter topic: (key, payload, headers).
