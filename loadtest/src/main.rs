@@ -2,15 +2,37 @@
 //! subject and its baseline in the same run on the same servers, because these
 //! machines are noisy, and prints the ratio as its last line.
 
-use clap::Parser;
+mod kafka;
+mod runtime_bench;
+
+use clap::{Parser, Subcommand};
 
 /// docstream benchmarks (run with --release against `scripts/stack up`).
 #[derive(Debug, Parser)]
 #[command(name = "loadtest")]
-struct Cli {}
+struct Cli {
+    /// Kafka bootstrap servers.
+    #[arg(
+        long,
+        env = "DOCSTREAM_KAFKA_BROKERS",
+        default_value = "127.0.0.1:9092",
+        global = true
+    )]
+    brokers: String,
+    #[command(subcommand)]
+    bench: Bench,
+}
 
-fn main() {
-    let _ = Cli::parse();
-    eprintln!("no benchmark is implemented yet; see loadtest/README.md");
-    std::process::exit(2);
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// The runtime's toy service next to a bare rdkafka consume-and-produce loop.
+    Runtime(runtime_bench::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.bench {
+        Bench::Runtime(args) => runtime_bench::run(&cli.brokers, &args).await,
+    }
 }

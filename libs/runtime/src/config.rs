@@ -85,10 +85,16 @@ impl KafkaSettings {
             "ssl.key.password",
             self.ssl_key_password.as_ref().map(Secret::expose),
         );
+        self.apply_overrides(&mut c);
+        c
+    }
+
+    /// Sets the operator's `DOCSTREAM_KAFKA__*` properties, over anything the runtime
+    /// chose (call it last).
+    pub fn apply_overrides(&self, c: &mut ClientConfig) {
         for (k, v) in &self.extra {
             c.set(k, v);
         }
-        c
     }
 }
 

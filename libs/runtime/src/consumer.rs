@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::FuturesOrdered;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -67,8 +67,12 @@ pub(crate) fn group_consumer(
         .set("enable.auto.offset.store", "false")
         .set("statistics.interval.ms", "5000")
         .set("enable.partition.eof", "false")
-        // bounds what librdkafka prefetches while the service is busy
-        .set("queued.max.messages.kbytes", "16384");
+        // bounds what librdkafka prefetches while the service is busy ...
+        .set("queued.max.messages.kbytes", "16384")
+        // ... and once over that bound it waits fetch.queue.backoff.ms (1 s by default)
+        // before fetching again: the service then idled ~0.75 s per 16 MiB consumed
+        // (loadtest runtime went from 0.07 to 0.90 of the bare loop with this)
+        .set("fetch.queue.backoff.ms", "20");
     if exactly_once {
         c.set("enable.auto.commit", "false")
             .set("isolation.level", "read_committed");
@@ -96,6 +100,7 @@ pub(crate) fn producer(config: &RuntimeConfig) -> Result<FutureProducer> {
         .set("compression.type", "lz4")
         .set("delivery.timeout.ms", "300000")
         .set("message.max.bytes", "10485760");
+    config.kafka.apply_overrides(&mut c);
     Ok(c.create()?)
 }
 
@@ -130,10 +135,11 @@ fn spawn_health_probe<P: Processor>(
     Ok(())
 }
 
-/// One message handed to a partition task, with its share of the in-flight bound.
+/// One message handed to a partition task, with its share of the in-flight bound
+/// (the permit is released when the message's outputs are acknowledged).
 struct Job {
     msg: OwnedMessage,
-    _permit: OwnedSemaphorePermit,
+    permit: OwnedSemaphorePermit,
     received: Instant,
 }
 
@@ -197,11 +203,14 @@ impl<P: Processor> Loop<P> {
             // bounded queue (queued.max.messages.kbytes) stops fetching. A wait longer
             // than a second pauses the assignment explicitly and polls on, so the
             // consumer stays in its group (max.poll.interval.ms) and rebalances run.
-            let permit = tokio::select! {
-                biased;
-                () = shutdown.cancelled() => break Ok(()),
-                Some(e) = self.fatal_rx.recv() => break Err(e),
-                p = tokio::time::timeout(Duration::from_secs(1), self.permits.clone().acquire_owned()) => p,
+            let permit = match self.permits.clone().try_acquire_owned() {
+                Ok(p) => Ok(Ok(p)),
+                Err(_) => tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break Ok(()),
+                    Some(e) = self.fatal_rx.recv() => break Err(e),
+                    p = tokio::time::timeout(Duration::from_secs(1), self.permits.clone().acquire_owned()) => p,
+                },
             };
             let permit = match permit {
                 Ok(Ok(p)) => p,
@@ -271,7 +280,7 @@ impl<P: Processor> Loop<P> {
             s.metrics.in_flight().inc();
             let job = Job {
                 msg,
-                _permit: permit,
+                permit,
                 received: Instant::now(),
             };
             if let Some(w) = workers.get(&tp) {
@@ -343,29 +352,29 @@ async fn partition_task<P: Processor>(
     while open || !acks.is_empty() {
         tokio::select! {
             Some(done) = acks.next(), if !acks.is_empty() => {
-                match done {
-                    Ok((offset, received)) => {
-                        tracing::trace!(partition = tp.1, offset, epoch, "acked");
-                        if s.ownership.store(&tp, epoch, offset + 1) {
-                            // also into librdkafka's offset store, for its auto-commit.
-                            // rd_kafka_offset_store takes the message's own offset and
-                            // stores offset + 1 itself (passing offset + 1 here skipped a
-                            // message at every rebalance: a test caught it)
-                            if let Err(e) = s.consumer.store_offset(&tp.0, tp.1, offset) {
-                                tracing::debug!(error = %e, topic = %tp.0, partition = tp.1, "store offset");
-                            }
+                // take every acknowledgement that is already in, then store once: a
+                // store takes librdkafka's client lock, so not once per message
+                let mut done = Some(done);
+                let mut last = None;
+                while let Some(d) = done.take() {
+                    match d {
+                        Ok((offset, received)) => {
+                            s.metrics.processed(&tp.0, received.elapsed().as_secs_f64());
+                            finish(&s, &counter);
+                            last = Some(offset);
                         }
-                        s.metrics.processed(&tp.0, received.elapsed().as_secs_f64());
-                        finish(&s, &counter);
+                        Err(e) => {
+                            // never store past a message whose output the broker refused
+                            store(&s, &tp, epoch, last);
+                            let _ = s.fatal.send(e);
+                            finish(&s, &counter);
+                            drop_pending(&s, &counter, &mut rx, acks.len());
+                            return;
+                        }
                     }
-                    Err(e) => {
-                        // never store past a message whose output the broker refused
-                        let _ = s.fatal.send(e);
-                        finish(&s, &counter);
-                        drop_pending(&s, &counter, &mut rx, acks.len());
-                        return;
-                    }
+                    done = acks.next().now_or_never().flatten();
                 }
+                store(&s, &tp, epoch, last);
             }
             job = rx.recv(), if open => match job {
                 None => open = false,
@@ -376,11 +385,32 @@ async fn partition_task<P: Processor>(
                         continue;
                     }
                     match handle(&s, &job).await {
-                        Some(ack) => acks.push_back(ack),
+                        Some(ack) => {
+                            let permit = job.permit;
+                            acks.push_back(Box::pin(async move {
+                                let r = ack.await;
+                                drop(permit);
+                                r
+                            }));
+                        }
                         None => finish(&s, &counter), // shutdown during retries
                     }
                 }
             },
+        }
+    }
+}
+
+/// Records that every message up to `last` is done: for our commits, and in
+/// librdkafka's offset store for its auto-commit.
+fn store<P>(s: &Shared<P>, tp: &Tp, epoch: u64, last: Option<i64>) {
+    let Some(offset) = last else { return };
+    if s.ownership.store(tp, epoch, offset + 1) {
+        // rd_kafka_offset_store takes the message's own offset and stores offset + 1
+        // itself (passing offset + 1 here skipped a message at every rebalance: a
+        // test caught it)
+        if let Err(e) = s.consumer.store_offset(&tp.0, tp.1, offset) {
+            tracing::debug!(error = %e, topic = %tp.0, partition = tp.1, "store offset");
         }
     }
 }

@@ -28,6 +28,7 @@ mod metrics;
 mod processor;
 mod shutdown;
 mod telemetry;
+pub mod toy;
 
 pub use backoff::{Backoff, RetryPolicy};
 pub use config::{Defaults, KafkaSettings, RuntimeConfig, Secret};

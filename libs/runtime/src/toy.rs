@@ -1,0 +1,66 @@
+//! The toy service of the runtime's tests and benchmark: reads `{"id", "text"}` JSON
+//! and writes it back with `text` upper-cased, keyed like its input. A payload that is
+//! not such JSON is invalid; `"text": "transient"` fails transiently, so tests can see
+//! retries run out. `delay` makes each message take that long.
+
+use std::time::Duration;
+
+use crate::{Incoming, Outgoing, ProcessError, Processor};
+
+/// The upper-casing toy.
+#[derive(Debug, Clone)]
+pub struct Upper {
+    pub output: String,
+    pub delay: Duration,
+}
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Doc {
+    id: String,
+    text: String,
+}
+
+/// The toy's transformation, without the runtime (the benchmark's bare loop calls it).
+pub fn upper(payload: &[u8]) -> Result<Vec<u8>, ProcessError> {
+    let doc: Doc = serde_json::from_slice(payload)
+        .map_err(|e| ProcessError::Invalid(format!("not a toy document: {e}")))?;
+    if doc.text == "transient" {
+        return Err(ProcessError::Transient("the toy's sink is down".into()));
+    }
+    let out = Doc {
+        id: doc.id,
+        text: doc.text.to_uppercase(),
+    };
+    serde_json::to_vec(&out).map_err(|e| ProcessError::Invalid(e.to_string()))
+}
+
+impl Processor for Upper {
+    async fn process(&self, msg: &Incoming<'_>) -> Result<Vec<Outgoing>, ProcessError> {
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        let payload = upper(msg.payload.unwrap_or_default())?;
+        Ok(vec![Outgoing {
+            topic: self.output.clone(),
+            key: msg.key.map(<[u8]>::to_vec),
+            payload,
+            headers: Vec::new(),
+        }])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_cases_text_and_sorts_bad_input() {
+        let out = upper(br#"{"id":"a","text":"hi there"}"#).expect("valid");
+        assert_eq!(out, br#"{"id":"a","text":"HI THERE"}"#);
+        assert!(matches!(upper(b"{nope"), Err(ProcessError::Invalid(_))));
+        assert!(matches!(
+            upper(br#"{"id":"a","text":"transient"}"#),
+            Err(ProcessError::Transient(_))
+        ));
+    }
+}
