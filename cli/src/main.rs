@@ -1,18 +1,24 @@
 //! `docstream`: the command line for operators and publishers.
 
+mod publish;
+mod roundtrip;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-mod roundtrip;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use rdkafka::config::ClientConfig;
 
 /// docstream: the storage and retrieval backbone of the ETD and tobacco library.
+///
+/// Kafka settings come from DOCSTREAM_KAFKA_* (brokers, TLS, SASL; see the README).
 #[derive(Debug, Parser)]
 #[command(name = "docstream", version)]
 struct Cli {
+    /// Kafka bootstrap servers (overrides DOCSTREAM_KAFKA_BROKERS).
+    #[arg(long, global = true)]
+    brokers: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -22,15 +28,10 @@ enum Command {
     /// Topics as code: make the broker match topics.yaml.
     #[command(subcommand)]
     Topics(TopicsCommand),
+    /// Send documents to the raw topics, checking each first.
+    Publish(PublishArgs),
     /// Send one record through Kafka into the search engine and find it.
     Roundtrip {
-        /// Kafka bootstrap servers.
-        #[arg(
-            long,
-            env = "DOCSTREAM_KAFKA_BROKERS",
-            default_value = "127.0.0.1:9092"
-        )]
-        brokers: String,
         /// The search engine's URL.
         #[arg(
             long,
@@ -54,13 +55,42 @@ struct TopicsArgs {
     /// The topics file.
     #[arg(long, default_value = "topics.yaml")]
     file: PathBuf,
-    /// Kafka bootstrap servers.
-    #[arg(
-        long,
-        env = "DOCSTREAM_KAFKA_BROKERS",
-        default_value = "127.0.0.1:9092"
-    )]
-    brokers: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct PublishArgs {
+    #[command(subcommand)]
+    what: PublishWhat,
+    /// Topic for ETDs.
+    #[arg(long, default_value = "raw.etds", global = true)]
+    etds_topic: String,
+    /// Topic for tobacco documents.
+    #[arg(long, default_value = "raw.tobacco", global = true)]
+    tobacco_topic: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum PublishWhat {
+    /// One ETD: its DSpace metadata JSON and, optionally, its PDF (sent by reference).
+    Etd {
+        /// The DSpace metadata record (JSON).
+        #[arg(long)]
+        metadata: PathBuf,
+        /// The PDF: a path on a volume the ingest service reads, or an http(s) URL.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+    },
+    /// One tobacco document: its UCSF JSON with the page texts.
+    Tobacco {
+        /// The UCSF record (JSON).
+        file: PathBuf,
+    },
+    /// Many: a folder of JSON files (x.json takes x.pdf beside it), a JSON array, or
+    /// a JSON-lines file; ETDs and tobacco documents are told apart by their fields.
+    Batch {
+        /// The folder or file.
+        path: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -73,7 +103,7 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -81,29 +111,25 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let mut settings = runtime::KafkaSettings::from_env();
+    if let Some(b) = cli.brokers {
+        settings.brokers = b;
+    }
+    let kafka = settings.client_config();
     match cli.command {
-        Command::Topics(TopicsCommand::Apply(args)) => topics_apply(&args).await,
-        Command::Topics(TopicsCommand::Plan(args)) => topics_plan(&args).await,
-        Command::Roundtrip { brokers, es_url } => {
-            let mut kafka = ClientConfig::new();
-            kafka.set("bootstrap.servers", brokers);
-            roundtrip::run(&kafka, &es_url).await
-        }
+        Command::Topics(TopicsCommand::Apply(args)) => topics_apply(&kafka, &args).await,
+        Command::Topics(TopicsCommand::Plan(args)) => topics_plan(&kafka, &args).await,
+        Command::Publish(args) => publish(&kafka, args).await,
+        Command::Roundtrip { es_url } => roundtrip::run(&kafka, &es_url)
+            .await
+            .map(|()| ExitCode::SUCCESS),
     }
 }
 
-fn kafka(args: &TopicsArgs) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &args.brokers);
-    c
-}
-
-async fn topics_apply(args: &TopicsArgs) -> Result<()> {
+async fn topics_apply(kafka: &ClientConfig, args: &TopicsArgs) -> Result<ExitCode> {
     let file = topics::TopicsFile::load(&args.file)?;
-    let applied = topics::apply(&kafka(args), &file)
-        .await
-        .context("topics apply")?;
+    let applied = topics::apply(kafka, &file).await.context("topics apply")?;
     if applied.changed_nothing() {
         println!(
             "nothing to change: {} topics match {}",
@@ -116,12 +142,12 @@ async fn topics_apply(args: &TopicsArgs) -> Result<()> {
         }
         println!("applied {} change(s)", applied.plan.actions.len());
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn topics_plan(args: &TopicsArgs) -> Result<()> {
+async fn topics_plan(kafka: &ClientConfig, args: &TopicsArgs) -> Result<ExitCode> {
     let file = topics::TopicsFile::load(&args.file)?;
-    let existing = topics::current_state(&kafka(args), &file)
+    let existing = topics::current_state(kafka, &file)
         .await
         .context("reading topics from the broker")?;
     let plan = topics::plan(&file, &existing);
@@ -134,5 +160,24 @@ async fn topics_plan(args: &TopicsArgs) -> Result<()> {
     for refusal in &plan.refusals {
         println!("refused: {refusal}");
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn publish(kafka: &ClientConfig, args: PublishArgs) -> Result<ExitCode> {
+    let records = match &args.what {
+        PublishWhat::Etd { metadata, pdf } => publish::read_records(metadata, pdf.as_deref())?,
+        PublishWhat::Tobacco { file } => publish::read_records(file, None)?,
+        PublishWhat::Batch { path } => publish::read_records(path, None)?,
+    };
+    let topics = publish::Topics {
+        etds: args.etds_topic,
+        tobacco: args.tobacco_topic,
+    };
+    let (sent, failed) = publish::send(kafka, &topics, records).await?;
+    println!("sent {sent}, failed {failed}");
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -59,6 +59,44 @@ pub struct KafkaSettings {
 }
 
 impl KafkaSettings {
+    /// Reads the `DOCSTREAM_KAFKA_*` variables of the process environment.
+    pub fn from_env() -> Self {
+        let vars: BTreeMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("DOCSTREAM_KAFKA"))
+            .collect();
+        Self::from_vars(&vars)
+    }
+
+    /// Reads the `DOCSTREAM_KAFKA_*` variables of `vars`.
+    pub fn from_vars(vars: &BTreeMap<String, String>) -> Self {
+        let get = |k: &str| {
+            vars.get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let extra = vars
+            .iter()
+            .filter_map(|(k, v)| {
+                let name = k.strip_prefix("DOCSTREAM_KAFKA__")?;
+                Some((name.to_ascii_lowercase().replace('_', "."), v.clone()))
+            })
+            .collect();
+        Self {
+            brokers: get("DOCSTREAM_KAFKA_BROKERS").unwrap_or_else(|| "127.0.0.1:9092".into()),
+            security_protocol: get("DOCSTREAM_KAFKA_SECURITY_PROTOCOL")
+                .unwrap_or_else(|| "plaintext".into())
+                .to_ascii_lowercase(),
+            sasl_mechanism: get("DOCSTREAM_KAFKA_SASL_MECHANISM"),
+            sasl_username: get("DOCSTREAM_KAFKA_SASL_USERNAME"),
+            sasl_password: get("DOCSTREAM_KAFKA_SASL_PASSWORD").map(Secret::new),
+            ssl_ca_location: get("DOCSTREAM_KAFKA_SSL_CA_LOCATION"),
+            ssl_certificate_location: get("DOCSTREAM_KAFKA_SSL_CERTIFICATE_LOCATION"),
+            ssl_key_location: get("DOCSTREAM_KAFKA_SSL_KEY_LOCATION"),
+            ssl_key_password: get("DOCSTREAM_KAFKA_SSL_KEY_PASSWORD").map(Secret::new),
+            extra,
+        }
+    }
+
     /// A librdkafka config with the connection and security settings.
     pub fn client_config(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
@@ -158,27 +196,7 @@ impl RuntimeConfig {
                 },
             )
         };
-        let extra = vars
-            .iter()
-            .filter_map(|(k, v)| {
-                let name = k.strip_prefix("DOCSTREAM_KAFKA__")?;
-                Some((name.to_ascii_lowercase().replace('_', "."), v.clone()))
-            })
-            .collect();
-        let kafka = KafkaSettings {
-            brokers: get("DOCSTREAM_KAFKA_BROKERS").unwrap_or_else(|| "127.0.0.1:9092".into()),
-            security_protocol: get("DOCSTREAM_KAFKA_SECURITY_PROTOCOL")
-                .unwrap_or_else(|| "plaintext".into())
-                .to_ascii_lowercase(),
-            sasl_mechanism: get("DOCSTREAM_KAFKA_SASL_MECHANISM"),
-            sasl_username: get("DOCSTREAM_KAFKA_SASL_USERNAME"),
-            sasl_password: get("DOCSTREAM_KAFKA_SASL_PASSWORD").map(Secret::new),
-            ssl_ca_location: get("DOCSTREAM_KAFKA_SSL_CA_LOCATION"),
-            ssl_certificate_location: get("DOCSTREAM_KAFKA_SSL_CERTIFICATE_LOCATION"),
-            ssl_key_location: get("DOCSTREAM_KAFKA_SSL_KEY_LOCATION"),
-            ssl_key_password: get("DOCSTREAM_KAFKA_SSL_KEY_PASSWORD").map(Secret::new),
-            extra,
-        };
+        let kafka = KafkaSettings::from_vars(vars);
         let config = Self {
             service: service.to_owned(),
             group_id: get("DOCSTREAM_GROUP_ID").unwrap_or_else(|| format!("docstream-{service}")),
