@@ -259,4 +259,51 @@ async fn a_full_window_pauses_fetching_then_resumes() {
         metrics.lines().any(|l| l == "docstream_toy_upper_paused 0"),
         "{metrics}"
     );
+    // consumer lag per partition, from librdkafka's statistics (every 5 s)
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut lag = String::new();
+    while lag.is_empty() && std::time::Instant::now() < deadline {
+        let (_, metrics) = toy.get("/metrics");
+        lag = metrics
+            .lines()
+            .filter(|l| l.starts_with("docstream_toy_upper_consumer_lag{"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        lag.contains(&format!("topic=\"{}\",partition=\"0\"", t.input)),
+        "no lag metric: {lag}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn versions_of_one_key_come_out_in_order() {
+    let t = Topics::create(4).await;
+    // 20 documents, 50 versions each, interleaved: id "k<doc>", text "v<version>"
+    let producer: rdkafka::producer::FutureProducer =
+        testkit::kafka_config().create().expect("producer");
+    for v in 0..50 {
+        for d in 0..20 {
+            let key = format!("k{d}");
+            let payload = format!(r#"{{"id":"k{d}","text":"v{v:03}"}}"#);
+            producer
+                .send(
+                    rdkafka::producer::FutureRecord::to(&t.input)
+                        .key(&key)
+                        .payload(&payload),
+                    Duration::from_secs(30),
+                )
+                .await
+                .map_err(|(e, _)| e)
+                .expect("produce");
+        }
+    }
+    let _toy = t.spawn(&[("DOCSTREAM_MAX_IN_FLIGHT", "7")]);
+    let versions = common::read_versions(&t.output, 4, 1000, MINUTE);
+    assert_eq!(versions.len(), 20);
+    let want: Vec<String> = (0..50).map(|v| format!("V{v:03}")).collect();
+    for (key, seen) in &versions {
+        assert_eq!(seen, &want, "versions of {key} out of order");
+    }
 }

@@ -360,3 +360,27 @@ impl Topics {
             .collect()
     }
 }
+
+/// Reads `topic` until `want` messages were seen: id -> the texts in the order read.
+pub fn read_versions(
+    topic: &str,
+    partitions: i32,
+    want: usize,
+    timeout: Duration,
+) -> HashMap<String, Vec<String>> {
+    let consumer = reader(topic, partitions, false);
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    let mut n = 0;
+    let deadline = Instant::now() + timeout;
+    while n < want && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            let v: serde_json::Value =
+                serde_json::from_slice(m.payload().unwrap_or_default()).expect("json");
+            out.entry(v["id"].as_str().unwrap_or_default().to_owned())
+                .or_default()
+                .push(v["text"].as_str().unwrap_or_default().to_owned());
+            n += 1;
+        }
+    }
+    out
+}
