@@ -1,0 +1,72 @@
+//! Dates as the UCSF records write them (`15 March 2000`, `2000-03-15`, `March 2000`,
+//! `2000`, `03/15/2000`) into ISO 8601 at the precision they have.
+
+use chrono::NaiveDate;
+
+/// An ISO 8601 date (`2000-03-15`, `2000-03` or `2000`) and its year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IsoDate {
+    pub iso: String,
+    pub year: i32,
+}
+
+/// Parses the date formats of the collection; `None` when it is none of them.
+pub fn parse_date(s: &str) -> Option<IsoDate> {
+    let s = s.trim().trim_end_matches('.');
+    let full = |d: NaiveDate| {
+        use chrono::Datelike;
+        Some(IsoDate {
+            iso: d.format("%Y-%m-%d").to_string(),
+            year: d.year(),
+        })
+    };
+    for fmt in [
+        "%d %B %Y",
+        "%Y-%m-%d",
+        "%B %d, %Y",
+        "%m/%d/%Y",
+        "%d %b %Y",
+        "%b %d, %Y",
+    ] {
+        if let Ok(d) = NaiveDate::parse_from_str(s, fmt) {
+            return full(d);
+        }
+    }
+    // month and year only
+    for fmt in ["%d %B %Y", "%d %b %Y"] {
+        if let Ok(d) = NaiveDate::parse_from_str(&format!("1 {s}"), fmt) {
+            use chrono::Datelike;
+            return Some(IsoDate {
+                iso: d.format("%Y-%m").to_string(),
+                year: d.year(),
+            });
+        }
+    }
+    if s.len() == 4 && s.chars().all(|c| c.is_ascii_digit()) {
+        let year: i32 = s.parse().ok()?;
+        return (1000..=2999).contains(&year).then(|| IsoDate {
+            iso: s.to_owned(),
+            year,
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_formats_of_the_collection() {
+        let iso = |s: &str| parse_date(s).map(|d| d.iso);
+        assert_eq!(iso("15 March 2000").as_deref(), Some("2000-03-15"));
+        assert_eq!(iso("2004-09-15").as_deref(), Some("2004-09-15"));
+        assert_eq!(iso("March 15, 2000").as_deref(), Some("2000-03-15"));
+        assert_eq!(iso("03/15/2000").as_deref(), Some("2000-03-15"));
+        assert_eq!(iso("March 2000").as_deref(), Some("2000-03"));
+        assert_eq!(iso("1998").as_deref(), Some("1998"));
+        assert_eq!(parse_date("15 March 2000").map(|d| d.year), Some(2000));
+        assert_eq!(iso("sometime"), None);
+        assert_eq!(iso("31 February 2000"), None);
+    }
+}
