@@ -592,7 +592,7 @@ async fn send_all<P>(
 }
 
 /// Hands a message to the producer, waiting while its local queue is full.
-pub(crate) async fn enqueue(
+pub async fn enqueue(
     producer: &FutureProducer,
     out: &Outgoing,
 ) -> rdkafka::error::KafkaResult<rdkafka::producer::DeliveryFuture> {

@@ -32,7 +32,7 @@ pub mod toy;
 
 pub use backoff::{Backoff, RetryPolicy};
 pub use config::{Defaults, KafkaSettings, RuntimeConfig, Secret};
-pub use consumer::run;
+pub use consumer::{enqueue, run};
 pub use dlq::dead_letter_headers;
 pub use error::{Error, Result};
 pub use metrics::Metrics;

@@ -130,7 +130,7 @@ impl Metrics {
         out
     }
 
-    pub(crate) fn processed(&self, topic: &str, seconds: f64) {
+    pub fn processed(&self, topic: &str, seconds: f64) {
         let l = TopicLabel {
             topic: topic.to_owned(),
         };
@@ -138,7 +138,7 @@ impl Metrics {
         self.inner.processing.get_or_create(&l).observe(seconds);
     }
 
-    pub(crate) fn failed(&self, topic: &str, kind: &str) {
+    pub fn failed(&self, topic: &str, kind: &str) {
         self.inner
             .failed
             .get_or_create(&FailureLabels {
@@ -148,7 +148,7 @@ impl Metrics {
             .inc();
     }
 
-    pub(crate) fn dead_lettered(&self, topic: &str) {
+    pub fn dead_lettered(&self, topic: &str) {
         self.inner
             .dead_lettered
             .get_or_create(&TopicLabel {

@@ -11,6 +11,7 @@
 //! - text over the size limit: cut at the limit on a char boundary (repair noted).
 
 mod dates;
+pub mod source;
 
 use std::collections::HashSet;
 

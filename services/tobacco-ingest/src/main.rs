@@ -1,11 +1,24 @@
-//! tobacco-ingest: load config, start telemetry, build the processor, run until shutdown.
+//! tobacco-ingest: `tobacco-ingest` consumes raw.tobacco into processed.tobacco;
+//! `tobacco-ingest source` is the MySQL source that publishes raw.tobacco (a separate
+//! deployment). Each: load config, start telemetry, build, run until shutdown.
 
-use runtime::{Defaults, RuntimeConfig};
-use tobacco_ingest::{Ingest, Limits};
+use anyhow::Context;
+use runtime::{Defaults, Health, KafkaSettings, Metrics, RuntimeConfig};
+use tobacco_ingest::{source, Ingest, Limits};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     runtime::init_tracing();
+    match std::env::args().nth(1).as_deref() {
+        None | Some("consume") => consume().await,
+        Some("source") => run_source().await,
+        Some(other) => {
+            anyhow::bail!("unknown mode {other:?}: expected consume (default) or source")
+        }
+    }
+}
+
+async fn consume() -> anyhow::Result<()> {
     let config = RuntimeConfig::from_env(
         "tobacco-ingest",
         &Defaults {
@@ -14,14 +27,25 @@ async fn main() -> anyhow::Result<()> {
         },
     )?;
     let mut limits = Limits::default();
-    if let Some(max) = std::env::var("DOCSTREAM_TOBACCO_MAX_TEXT_BYTES")
-        .ok()
-        .map(|v| v.parse::<usize>())
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("DOCSTREAM_TOBACCO_MAX_TEXT_BYTES: {e}"))?
-    {
-        limits.max_text_bytes = max;
+    if let Ok(v) = std::env::var("DOCSTREAM_TOBACCO_MAX_TEXT_BYTES") {
+        limits.max_text_bytes = v.parse().context("DOCSTREAM_TOBACCO_MAX_TEXT_BYTES")?;
     }
     let output = config.output_topic.clone().unwrap_or_default();
     runtime::serve(config, Ingest { output, limits }).await
+}
+
+async fn run_source() -> anyhow::Result<()> {
+    let config = source::SourceConfig::from_env()?;
+    let shutdown = runtime::shutdown_on_signals();
+    let metrics = Metrics::new("tobacco-source");
+    let health = Health::default();
+    let addr = std::env::var("DOCSTREAM_HTTP_ADDR")
+        .unwrap_or_else(|_| "0.0.0.0:9000".into())
+        .parse()
+        .context("DOCSTREAM_HTTP_ADDR")?;
+    runtime::serve_http(addr, metrics.clone(), health.clone(), shutdown.clone())
+        .await
+        .context("start the http server")?;
+    let kafka = KafkaSettings::from_env().client_config();
+    source::run(config, kafka, metrics, health, shutdown).await
 }
