@@ -4,6 +4,7 @@
 
 mod kafka;
 mod runtime_bench;
+mod tobacco_bench;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,8 @@ struct Cli {
 enum Bench {
     /// The runtime's toy service next to a bare rdkafka consume-and-produce loop.
     Runtime(runtime_bench::Args),
+    /// tobacco-ingest next to the runtime's bare passthrough; text cleaning MB/s.
+    Tobacco(tobacco_bench::Args),
 }
 
 #[tokio::main]
@@ -34,5 +37,6 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.bench {
         Bench::Runtime(args) => runtime_bench::run(&cli.brokers, &args).await,
+        Bench::Tobacco(args) => tobacco_bench::run(&cli.brokers, &args).await,
     }
 }

@@ -86,13 +86,24 @@ pub async fn run(brokers: &str, args: &Args) -> Result<()> {
     Ok(())
 }
 
-type Running = (CancellationToken, tokio::task::JoinHandle<Result<()>>);
+pub type Running = (CancellationToken, tokio::task::JoinHandle<Result<()>>);
 
 /// Runs a loop until its output holds every message; messages per second counted
 /// from the first output (so group join time is left out of both).
-async fn measure(brokers: &str, out: &str, args: &Args, (stop, task): Running) -> Result<f64> {
-    let n = i64::try_from(args.messages)?;
-    let counter = kafka::Counter::new(brokers, out, args.partitions)?;
+async fn measure(brokers: &str, out: &str, args: &Args, running: Running) -> Result<f64> {
+    measure_loop(brokers, out, args.partitions, args.messages, running).await
+}
+
+/// Runs a loop until `out` holds `messages`; messages per second from the first output.
+pub async fn measure_loop(
+    brokers: &str,
+    out: &str,
+    partitions: i32,
+    messages: usize,
+    (stop, task): Running,
+) -> Result<f64> {
+    let n = i64::try_from(messages)?;
+    let counter = kafka::Counter::new(brokers, out, partitions)?;
     let (first, at_first) = counter.wait_for(1, TIMEOUT).await?;
     let (done, _) = counter.wait_for(n, TIMEOUT).await?;
     stop.cancel();
@@ -106,6 +117,21 @@ fn runtime_loop(
     input: &str,
     out: &str,
     max_in_flight: Option<usize>,
+) -> Result<Running> {
+    let processor = Upper {
+        output: out.to_owned(),
+        delay: Duration::ZERO,
+    };
+    spawn_runtime(brokers, input, out, max_in_flight, processor)
+}
+
+/// Runs `processor` on the runtime from `input`, stoppable.
+pub fn spawn_runtime<P: runtime::Processor>(
+    brokers: &str,
+    input: &str,
+    out: &str,
+    max_in_flight: Option<usize>,
+    processor: P,
 ) -> Result<Running> {
     // the process's DOCSTREAM_* variables apply too (e.g. DOCSTREAM_KAFKA__LINGER_MS)
     let mut vars: BTreeMap<String, String> = std::env::vars()
@@ -133,10 +159,6 @@ fn runtime_loop(
         &vars,
     )?;
     let stop = CancellationToken::new();
-    let processor = Upper {
-        output: out.to_owned(),
-        delay: Duration::ZERO,
-    };
     let token = stop.clone();
     let metrics = Metrics::new("toy-upper");
     let m2 = metrics.clone();

@@ -8,7 +8,7 @@
 
 mod mojibake;
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 pub use mojibake::repair_mojibake;
 
@@ -24,7 +24,13 @@ pub struct Span {
 /// Cleans one page. Lines are separated by newlines or, as in the UCSF OCR text, by
 /// tabs between numbered lines.
 pub fn clean_page(raw: &str) -> String {
-    let text: String = repair_mojibake(raw).nfkc().collect();
+    let repaired = repair_mojibake(raw);
+    // most OCR text is ASCII, already NFKC: the quick check skips the rewrite
+    let text: std::borrow::Cow<'_, str> = if is_nfkc_quick(repaired.chars()) == IsNormalized::Yes {
+        repaired
+    } else {
+        std::borrow::Cow::Owned(repaired.nfkc().collect())
+    };
     let lines: Vec<String> = text
         .split(['\n', '\r', '\t', '\u{b}', '\u{c}'])
         .map(fold_blanks)

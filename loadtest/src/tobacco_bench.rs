@@ -1,0 +1,161 @@
+//! `loadtest tobacco`: tobacco-ingest's processor on the runtime next to the runtime's
+//! bare passthrough (a processor that forwards each payload unchanged), on the same
+//! ~5 KiB UCSF documents and broker, alternating, best round of each; then text
+//! cleaning alone on one core. Last line: `tobacco/passthrough ratio: X.XX`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use contracts::{encode, PageText, RawTobacco, UcsfDocument};
+use runtime::{Incoming, Outgoing, ProcessError, Processor};
+use tobacco_ingest::{Ingest, Limits};
+
+use crate::kafka;
+use crate::runtime_bench::{measure_loop, spawn_runtime};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Documents per round.
+    #[arg(long, default_value_t = 50_000)]
+    messages: usize,
+    #[arg(long, default_value_t = 6)]
+    partitions: i32,
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+}
+
+/// Forwards every payload unchanged: the runtime's cost with no work.
+struct Passthrough {
+    output: String,
+}
+
+impl Processor for Passthrough {
+    async fn process(&self, msg: &Incoming<'_>) -> Result<Vec<Outgoing>, ProcessError> {
+        Ok(vec![Outgoing {
+            topic: self.output.clone(),
+            key: msg.key.map(<[u8]>::to_vec),
+            payload: msg.payload.unwrap_or_default().to_vec(),
+            headers: Vec::new(),
+        }])
+    }
+}
+
+/// A deposition-like page: numbered lines separated by tabs, a page counter, a
+/// hyphenated word.
+fn page(i: usize, p: usize) -> String {
+    let mut s = format!("{:05}\t", p);
+    for line in 1..=25 {
+        s.push_str(&format!(
+            "{line}  Q. Mr. Witness, document {i} discusses the marketing and distri-\t{line}  bution of cigarettes in 19{:02}.\t",
+            line % 100
+        ));
+    }
+    s
+}
+
+/// A ~5 KiB raw tobacco document.
+pub fn document(i: usize) -> RawTobacco {
+    let mut text = String::new();
+    let mut pages = Vec::new();
+    let mut p = 1;
+    while text.len() < 4300 {
+        let t = page(i, p);
+        text.push_str(&t);
+        pages.push(PageText {
+            page: p.to_string(),
+            content: t,
+        });
+        p += 1;
+    }
+    RawTobacco::new(UcsfDocument {
+        tobacco_id: Some(format!("bench{i:08}")),
+        title: Some(format!("Deposition number {i}")),
+        document_date: Some("15 March 2000".into()),
+        organizations: Some("Acme Tobacco; Federal Trade Commission".into()),
+        topics: Some("marketing; sales".into()),
+        text_content: pages,
+        ..UcsfDocument::default()
+    })
+    .unwrap_or_else(|e| unreachable!("generated ids are valid: {e}"))
+}
+
+pub async fn run(brokers: &str, args: &Args) -> Result<()> {
+    let input = kafka::unique("bench-tobacco-in");
+    kafka::create_topics(brokers, &[&input], args.partitions).await?;
+    let sample = encode(&document(0)).len();
+    kafka::fill(brokers, &input, args.messages, |i| {
+        let d = document(i);
+        (d.id.to_string(), encode(&d))
+    })
+    .await?;
+    println!(
+        "filled {input}: {} documents of {sample} bytes",
+        args.messages
+    );
+
+    let (mut best_pass, mut best_ingest) = (0f64, 0f64);
+    let mut made = vec![input.clone()];
+    for round in 1..=args.rounds {
+        let out = kafka::unique("bench-pass-out");
+        kafka::create_topics(brokers, &[&out], args.partitions).await?;
+        made.push(out.clone());
+        let running = spawn_runtime(
+            brokers,
+            &input,
+            &out,
+            None,
+            Passthrough {
+                output: out.clone(),
+            },
+        )?;
+        let pass = measure_loop(brokers, &out, args.partitions, args.messages, running).await?;
+
+        let out = kafka::unique("bench-tobacco-out");
+        kafka::create_topics(brokers, &[&out], args.partitions).await?;
+        made.push(out.clone());
+        let ingest = Ingest {
+            output: out.clone(),
+            limits: Limits::default(),
+        };
+        let running = spawn_runtime(brokers, &input, &out, None, ingest)?;
+        let rate = measure_loop(brokers, &out, args.partitions, args.messages, running).await?;
+        println!("round {round}: passthrough {pass:.0} docs/s, tobacco-ingest {rate:.0} docs/s");
+        best_pass = best_pass.max(pass);
+        best_ingest = best_ingest.max(rate);
+    }
+    let names: Vec<&str> = made.iter().map(String::as_str).collect();
+    kafka::delete_topics(brokers, &names).await;
+
+    // text cleaning alone, one core
+    let pages: Vec<String> = (0..2000).map(|i| page(i, i % 30 + 1)).collect();
+    let bytes: usize = pages.iter().map(String::len).sum();
+    let t0 = Instant::now();
+    let mut rounds = 0;
+    while t0.elapsed() < Duration::from_secs(3) {
+        for p in &pages {
+            std::hint::black_box(textclean::clean_page(p));
+        }
+        rounds += 1;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mbps = (bytes * rounds) as f64 / t0.elapsed().as_secs_f64() / 1e6;
+    println!("text cleaning: {mbps:.1} MB/s on one core");
+
+    // the whole processor (decode, normalize, encode) alone, one core: its ceiling
+    let docs: Vec<Vec<u8>> = (0..2000).map(|i| encode(&document(i))).collect();
+    let t0 = Instant::now();
+    let mut n = 0usize;
+    while t0.elapsed() < Duration::from_secs(3) {
+        for d in &docs {
+            let raw: RawTobacco = contracts::decode(d)?;
+            std::hint::black_box(encode(&tobacco_ingest::normalize(raw, Limits::default())));
+            n += 1;
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let alone = n as f64 / t0.elapsed().as_secs_f64();
+    println!("tobacco-ingest processing alone: {alone:.0} docs/s on one core (no kafka)");
+    println!("best: passthrough {best_pass:.0} docs/s, tobacco-ingest {best_ingest:.0} docs/s");
+    println!("tobacco/passthrough ratio: {:.2}", best_ingest / best_pass);
+    Ok(())
+}
