@@ -4,6 +4,7 @@
 
 mod kafka;
 mod runtime_bench;
+mod scale_bench;
 mod tobacco_bench;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ struct Cli {
 enum Bench {
     /// The runtime's toy service next to a bare rdkafka consume-and-produce loop.
     Runtime(runtime_bench::Args),
+    /// One service as 1 and as 3 instances in one consumer group.
+    Scale(scale_bench::Args),
     /// tobacco-ingest next to the runtime's bare passthrough; text cleaning MB/s.
     Tobacco(tobacco_bench::Args),
 }
@@ -37,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.bench {
         Bench::Runtime(args) => runtime_bench::run(&cli.brokers, &args).await,
+        Bench::Scale(args) => scale_bench::run(&cli.brokers, &args).await,
         Bench::Tobacco(args) => tobacco_bench::run(&cli.brokers, &args).await,
     }
 }

@@ -142,7 +142,11 @@ pub fn spawn_runtime<P: runtime::Processor>(
             ("DOCSTREAM_KAFKA_BROKERS", brokers.to_owned()),
             ("DOCSTREAM_INPUT_TOPICS", input.to_owned()),
             ("DOCSTREAM_OUTPUT_TOPIC", out.to_owned()),
-            ("DOCSTREAM_GROUP_ID", kafka::unique("bench-runtime")),
+            (
+                "DOCSTREAM_GROUP_ID",
+                std::env::var("DOCSTREAM_GROUP_ID")
+                    .unwrap_or_else(|_| kafka::unique("bench-runtime")),
+            ),
             ("DOCSTREAM_DLQ_TOPIC", kafka::unique("bench-dlq")),
         ]
         .map(|(k, v)| (k.to_owned(), v)),

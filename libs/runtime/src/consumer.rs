@@ -72,7 +72,13 @@ pub(crate) fn group_consumer(
         // ... and once over that bound it waits fetch.queue.backoff.ms (1 s by default)
         // before fetching again: the service then idled ~0.75 s per 16 MiB consumed
         // (loadtest runtime went from 0.07 to 0.90 of the bare loop with this)
-        .set("fetch.queue.backoff.ms", "20");
+        .set("fetch.queue.backoff.ms", "20")
+        // librdkafka hands out a rebalance in order with the messages fetched before
+        // it, so a revocation waits for the whole prefetch to be processed: bound it
+        // by count too (default 100,000 per partition). Slow services lower it further
+        // (DOCSTREAM_KAFKA__QUEUED_MIN_MESSAGES): rebalance latency is about
+        // prefetched messages x time per message.
+        .set("queued.min.messages", "1000");
     if exactly_once {
         c.set("enable.auto.commit", "false")
             .set("isolation.level", "read_committed");

@@ -101,6 +101,10 @@ impl Ownership {
         }
     }
 
+    fn owned_count(&self) -> usize {
+        self.owned.lock().map(|o| o.len()).unwrap_or(0)
+    }
+
     fn revoke(&self, tps: &[Tp]) {
         let mut owned = self
             .owned
@@ -131,8 +135,8 @@ impl ClientContext for RuntimeContext {
         for (topic, t) in &stats.topics {
             for (id, p) in &t.partitions {
                 // librdkafka reports -1 for the internal UA partition and for
-                // partitions it does not consume
-                if *id >= 0 && p.consumer_lag >= 0 {
+                // partitions it does not consume (any more): those series go
+                if *id >= 0 {
                     self.metrics.set_lag(topic, *id, p.consumer_lag);
                 }
             }
@@ -163,6 +167,7 @@ impl ConsumerContext for RuntimeContext {
         // past messages that were fetched but never processed
         let offsets = self.ownership.to_commit(Some(&revoked));
         self.ownership.revoke(&revoked);
+        self.metrics.set_assigned(self.ownership.owned_count());
         tracing::debug!(offsets = ?offsets.to_topic_map(), "commit on revoke");
         if offsets.count() > 0 {
             if let Err(e) = consumer.commit(&offsets, CommitMode::Sync) {
@@ -181,6 +186,7 @@ impl ConsumerContext for RuntimeContext {
             let assigned = tps(list);
             tracing::debug!(assignment = ?list.to_topic_map(), "assign");
             self.ownership.assign(&assigned);
+            self.metrics.set_assigned(self.ownership.owned_count());
             tracing::info!(partitions = assigned.len(), "partitions assigned");
         }
     }

@@ -48,6 +48,7 @@ struct Inner {
     paused: Gauge,
     lag: Family<PartitionLabels, Gauge<i64, AtomicI64Wrapper>>,
     rebalances: Counter,
+    assigned: Gauge,
 }
 
 type AtomicI64Wrapper = std::sync::atomic::AtomicI64;
@@ -67,6 +68,7 @@ impl Metrics {
         let paused = Gauge::default();
         let lag = Family::<PartitionLabels, Gauge<i64, AtomicI64Wrapper>>::default();
         let rebalances = Counter::<u64, AtomicU64>::default();
+        let assigned = Gauge::default();
         registry.register(
             "messages_processed",
             "Input messages fully processed and acknowledged",
@@ -107,6 +109,11 @@ impl Metrics {
             "Consumer group rebalances seen",
             rebalances.clone(),
         );
+        registry.register(
+            "assigned_partitions",
+            "Partitions this instance owns",
+            assigned.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 registry,
@@ -118,6 +125,7 @@ impl Metrics {
                 paused,
                 lag,
                 rebalances,
+                assigned,
             }),
         }
     }
@@ -165,14 +173,24 @@ impl Metrics {
         self.inner.paused.set(i64::from(paused));
     }
 
+    /// Sets a partition's lag; a negative lag (librdkafka's "unknown", as for a
+    /// partition no longer assigned) removes the series rather than leaving it stale.
     pub(crate) fn set_lag(&self, topic: &str, partition: i32, lag: i64) {
+        let labels = PartitionLabels {
+            topic: topic.to_owned(),
+            partition: partition.to_string(),
+        };
+        if lag < 0 {
+            self.inner.lag.remove(&labels);
+        } else {
+            self.inner.lag.get_or_create(&labels).set(lag);
+        }
+    }
+
+    pub(crate) fn set_assigned(&self, n: usize) {
         self.inner
-            .lag
-            .get_or_create(&PartitionLabels {
-                topic: topic.to_owned(),
-                partition: partition.to_string(),
-            })
-            .set(lag);
+            .assigned
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     pub(crate) fn rebalanced(&self) {
@@ -190,7 +208,10 @@ mod tests {
         m.processed("raw.etds", 0.01);
         m.failed("raw.etds", "invalid");
         m.set_lag("raw.etds", 3, 42);
+        m.set_lag("raw.etds", 4, 7);
+        m.set_lag("raw.etds", 4, -1);
         let text = m.encode();
+        assert!(!text.contains("partition=\"4\""), "{text}");
         assert!(
             text.contains("docstream_etd_ingest_messages_processed_total{topic=\"raw.etds\"} 1"),
             "{text}"
