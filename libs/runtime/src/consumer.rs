@@ -455,14 +455,7 @@ async fn handle<P: Processor>(s: &Arc<Shared<P>>, job: &Job) -> Option<Ack> {
         key = key.as_deref().unwrap_or("")
     );
     async {
-        let incoming = crate::Incoming {
-            topic: m.topic(),
-            partition: m.partition(),
-            offset: m.offset(),
-            key: m.key(),
-            payload: m.payload(),
-            headers: m.headers(),
-        };
+        let incoming = crate::Incoming::from_message(m);
         let outputs = outputs_or_dead_letter(
             s.processor.as_ref(),
             &s.config,

@@ -82,14 +82,7 @@ pub(crate) async fn run<P: Processor>(
                 blocking(|| producer.begin_transaction())?;
                 open = true;
             }
-            let incoming = crate::Incoming {
-                topic: m.topic(),
-                partition: m.partition(),
-                offset: m.offset(),
-                key: m.key(),
-                payload: m.payload(),
-                headers: m.headers(),
-            };
+            let incoming = crate::Incoming::from_message(&m);
             // retries here are not interrupted by shutdown: the batch is committed whole
             let Some(outputs) = outputs_or_dead_letter(
                 processor.as_ref(),

@@ -2,7 +2,8 @@
 
 use std::future::Future;
 
-use rdkafka::message::{Headers, OwnedHeaders};
+use rdkafka::message::{Headers, OwnedHeaders, OwnedMessage};
+use rdkafka::Message;
 
 /// An input message, borrowed for the call.
 #[derive(Debug)]
@@ -15,7 +16,19 @@ pub struct Incoming<'a> {
     pub headers: Option<&'a OwnedHeaders>,
 }
 
-impl Incoming<'_> {
+impl<'a> Incoming<'a> {
+    /// Borrows a received message.
+    pub fn from_message(m: &'a OwnedMessage) -> Self {
+        Self {
+            topic: m.topic(),
+            partition: m.partition(),
+            offset: m.offset(),
+            key: m.key(),
+            payload: m.payload(),
+            headers: m.headers(),
+        }
+    }
+
     /// The key as text, when it is UTF-8.
     pub fn key_str(&self) -> Option<&str> {
         self.key.and_then(|k| std::str::from_utf8(k).ok())
