@@ -318,7 +318,9 @@ async fn poll_forever(
         }
         if last != pos {
             save_position(&pool, c, last).await?;
-            metrics.processed(&c.table, 0.0);
+            for _ in &rows {
+                metrics.processed(&c.table, 0.0);
+            }
             tracing::debug!(rows = rows.len(), ts = %last.ts, inc = last.inc, "published");
             pos = last;
         }
