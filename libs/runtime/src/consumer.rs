@@ -173,6 +173,8 @@ struct Worker {
     epoch: u64,
     tx: mpsc::UnboundedSender<Job>,
     handle: tokio::task::JoinHandle<()>,
+    /// The partition's in-flight count, shared with the rebalance drain.
+    counter: Arc<AtomicI64>,
 }
 
 impl<P: Processor> Loop<P> {
@@ -268,7 +270,6 @@ impl<P: Processor> Loop<P> {
                 }
             };
             let tp: Tp = (msg.topic().to_owned(), msg.partition());
-            tracing::trace!(partition = tp.1, offset = msg.offset(), "received");
             let Some(epoch) = s.ownership.epoch(&tp) else {
                 tracing::debug!(topic = %tp.0, partition = tp.1, offset = msg.offset(), "skipping a message of a partition no longer ours");
                 continue;
@@ -279,21 +280,28 @@ impl<P: Processor> Loop<P> {
             if stale {
                 let (tx, rx) = mpsc::unbounded_channel();
                 let handle = tokio::spawn(partition_task(s.clone(), tp.clone(), epoch, rx));
-                workers.insert(tp.clone(), Worker { epoch, tx, handle });
+                let counter = s.ownership.counter(&tp);
+                workers.insert(
+                    tp.clone(),
+                    Worker {
+                        epoch,
+                        tx,
+                        handle,
+                        counter,
+                    },
+                );
             }
-            let counter = s.ownership.counter(&tp);
-            counter.fetch_add(1, Ordering::AcqRel);
+            let Some(w) = workers.get(&tp) else { continue };
+            w.counter.fetch_add(1, Ordering::AcqRel);
             s.metrics.in_flight().inc();
             let job = Job {
                 msg,
                 permit,
                 received: Instant::now(),
             };
-            if let Some(w) = workers.get(&tp) {
-                if w.tx.send(job).is_err() {
-                    counter.fetch_sub(1, Ordering::AcqRel);
-                    s.metrics.in_flight().dec();
-                }
+            if w.tx.send(job).is_err() {
+                w.counter.fetch_sub(1, Ordering::AcqRel);
+                s.metrics.in_flight().dec();
             }
         };
         self.drain(workers, outcome.is_err()).await;

@@ -55,9 +55,7 @@ pub(crate) async fn run<P: Processor>(
         let mut deliveries = Vec::new();
         let mut received = Vec::new();
         let mut open = false;
-        while next.len() < config.transaction_max_messages.max(1)
-            && received.len() < config.transaction_max_messages
-        {
+        while received.len() < config.transaction_max_messages {
             let left = config
                 .transaction_max_wait
                 .saturating_sub(started.elapsed());

@@ -59,6 +59,21 @@ pub fn kafka_config() -> ClientConfig {
     c
 }
 
+/// A message's headers as text, by name (for checking dead letters).
+pub fn header_map(m: &impl rdkafka::Message) -> std::collections::HashMap<String, String> {
+    use rdkafka::message::Headers;
+    m.headers()
+        .map(|h| {
+            h.iter()
+                .map(|h| {
+                    let value = String::from_utf8_lossy(h.value.unwrap_or_default());
+                    (h.key.to_owned(), value.into_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Turns tracing on for tests when `TEST_LOG` is set (to a filter such as `debug`).
 pub fn init_tracing() {
     static ONCE: Once = Once::new();

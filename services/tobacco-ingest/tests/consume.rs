@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Headers;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
@@ -38,19 +37,7 @@ fn read(topic: &str, want: usize) -> HashMap<String, (serde_json::Value, HashMap
     let deadline = Instant::now() + Duration::from_secs(60);
     while out.len() < want && Instant::now() < deadline {
         if let Some(Ok(m)) = c.poll(Duration::from_millis(200)) {
-            let headers = m
-                .headers()
-                .map(|h| {
-                    h.iter()
-                        .map(|h| {
-                            (
-                                h.key.to_owned(),
-                                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let headers = testkit::header_map(&m);
             let payload = serde_json::from_slice(m.payload().unwrap_or_default())
                 .unwrap_or(serde_json::Value::Null);
             out.insert(
