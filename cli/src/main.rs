@@ -2,6 +2,7 @@
 
 mod publish;
 mod roundtrip;
+mod search;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,13 @@ enum Command {
     Topics(TopicsCommand),
     /// Send documents to the raw topics, checking each first.
     Publish(PublishArgs),
+    /// Search what got indexed: hits with highlighted snippets, and facet counts.
+    ///
+    /// The engine comes from DOCSTREAM_ES_* (URL, credentials, index prefix).
+    Search(SearchArgs),
+    /// The index layout: point a collection's alias at a rebuilt index.
+    #[command(subcommand)]
+    Index(IndexCommand),
     /// Send one record through Kafka into the search engine and find it.
     Roundtrip {
         /// The search engine's URL.
@@ -39,6 +47,36 @@ enum Command {
             default_value = "http://127.0.0.1:9200"
         )]
         es_url: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct SearchArgs {
+    /// Words to look for ("" for everything).
+    query: String,
+    /// Search one collection only.
+    #[arg(long, value_parser = search::parse_collection)]
+    collection: Option<searchindex::Collection>,
+    /// Count the values of a field (department, degree.level, year, subjects,
+    /// document_type, organizations, topics, cluster.label, ...); repeatable.
+    #[arg(long = "facet")]
+    facets: Vec<String>,
+    /// Keep only documents where FIELD has VALUE; repeatable.
+    #[arg(long = "filter", value_parser = search::parse_filter)]
+    filters: Vec<(String, String)>,
+    /// How many hits to show.
+    #[arg(long, default_value_t = 10)]
+    size: usize,
+}
+
+#[derive(Debug, Subcommand)]
+enum IndexCommand {
+    /// Point the collection's alias at INDEX alone, atomically (the last step of a
+    /// rebuild, or a roll-back to the previous index).
+    Swap {
+        #[arg(value_parser = search::parse_collection)]
+        collection: searchindex::Collection,
+        index: String,
     },
 }
 
@@ -121,6 +159,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Topics(TopicsCommand::Apply(args)) => topics_apply(&kafka, &args).await,
         Command::Topics(TopicsCommand::Plan(args)) => topics_plan(&kafka, &args).await,
         Command::Publish(args) => publish(&kafka, args).await,
+        Command::Search(args) => {
+            let engine = searchindex::EngineSettings::from_env()?;
+            let s = searchindex::query::Search {
+                query: args.query,
+                collection: args.collection,
+                facets: args.facets,
+                filters: args.filters,
+                size: args.size,
+                ..Default::default()
+            };
+            search::run(&engine, s).await.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Index(IndexCommand::Swap { collection, index }) => {
+            let engine = searchindex::EngineSettings::from_env()?;
+            search::swap(&engine, collection, &index)
+                .await
+                .map(|()| ExitCode::SUCCESS)
+        }
         Command::Roundtrip { es_url } => roundtrip::run(&kafka, &es_url)
             .await
             .map(|()| ExitCode::SUCCESS),

@@ -6,27 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 async fn topics() -> (String, String) {
     let (e, t) = (testkit::unique("pub-etds"), testkit::unique("pub-tobacco"));
-    let admin: AdminClient<DefaultClientContext> = testkit::kafka_config().create().expect("admin");
-    for r in admin
-        .create_topics(
-            [
-                &NewTopic::new(&e, 1, TopicReplication::Fixed(1)),
-                &NewTopic::new(&t, 1, TopicReplication::Fixed(1)),
-            ],
-            &AdminOptions::new(),
-        )
-        .await
-        .expect("create")
-    {
-        r.expect("created");
-    }
+    testkit::create_topics(&[(&e, 1), (&t, 1)]).await;
     (e, t)
 }
 

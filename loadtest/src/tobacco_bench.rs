@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use contracts::{encode, PageText, RawTobacco, UcsfDocument};
-use runtime::{Incoming, Outgoing, ProcessError, Processor};
+use runtime::{Incoming, Outgoing, Output, ProcessError, Processor};
 use tobacco_ingest::{Ingest, Limits};
 
 use crate::kafka;
@@ -30,13 +30,14 @@ struct Passthrough {
 }
 
 impl Processor for Passthrough {
-    async fn process(&self, msg: &Incoming<'_>) -> Result<Vec<Outgoing>, ProcessError> {
+    async fn process(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
         Ok(vec![Outgoing {
             topic: self.output.clone(),
             key: msg.key.map(<[u8]>::to_vec),
             payload: msg.payload.unwrap_or_default().to_vec(),
             headers: Vec::new(),
-        }])
+        }]
+        .into())
     }
 }
 

@@ -26,8 +26,8 @@ use tracing::Instrument;
 
 use crate::context::{Ownership, RuntimeContext, Tp};
 use crate::{
-    dead_letter_headers, Backoff, Error, Health, Metrics, Outgoing, ProcessError, Processor,
-    Result, RuntimeConfig,
+    dead_letter_headers, Backoff, Error, Health, Metrics, Outgoing, Output, ProcessError,
+    Processor, Result, RuntimeConfig,
 };
 
 pub(crate) type Consumer_ = StreamConsumer<RuntimeContext>;
@@ -398,15 +398,8 @@ async fn partition_task<P: Processor>(
                         finish(&s, &counter); // revoked: the next owner replays it
                         continue;
                     }
-                    match handle(&s, &job).await {
-                        Some(ack) => {
-                            let permit = job.permit;
-                            acks.push_back(Box::pin(async move {
-                                let r = ack.await;
-                                drop(permit);
-                                r
-                            }));
-                        }
+                    match handle(&s, job).await {
+                        Some(ack) => acks.push_back(ack),
                         None => finish(&s, &counter), // shutdown during retries
                     }
                 }
@@ -452,7 +445,7 @@ fn drop_pending<P>(
 
 /// Processes one message with retries and sends its outputs (or its dead letter).
 /// `None` when shutdown interrupted the retries; the message is left uncommitted.
-async fn handle<P: Processor>(s: &Arc<Shared<P>>, job: &Job) -> Option<Ack> {
+async fn handle<P: Processor>(s: &Arc<Shared<P>>, job: Job) -> Option<Ack> {
     let m = &job.msg;
     let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned());
     let span = tracing::info_span!(
@@ -462,9 +455,9 @@ async fn handle<P: Processor>(s: &Arc<Shared<P>>, job: &Job) -> Option<Ack> {
         offset = m.offset(),
         key = key.as_deref().unwrap_or("")
     );
-    async {
+    let output = async {
         let incoming = crate::Incoming::from_message(m);
-        let outputs = outputs_or_dead_letter(
+        outputs_or_dead_letter(
             s.processor.as_ref(),
             &s.config,
             &s.metrics,
@@ -472,11 +465,11 @@ async fn handle<P: Processor>(s: &Arc<Shared<P>>, job: &Job) -> Option<Ack> {
             m,
             &incoming,
         )
-        .await?;
-        Some(send_all(s, m, outputs, job.received).await)
+        .await
     }
     .instrument(span)
-    .await
+    .await?;
+    Some(send_all(s.clone(), job, output).await)
 }
 
 /// The processor's outputs for a message, after retrying transient failures, or
@@ -488,15 +481,11 @@ pub(crate) async fn outputs_or_dead_letter<P: Processor>(
     stopping: &CancellationToken,
     m: &OwnedMessage,
     incoming: &crate::Incoming<'_>,
-) -> Option<Vec<Outgoing>> {
+) -> Option<Output> {
     Some(
         match process_with_retries(processor, config, metrics, stopping, incoming).await? {
-            Ok(outputs) => outputs,
-            Err((reason, kind)) => {
-                tracing::warn!(error = %reason, kind, "dead-lettering");
-                metrics.dead_lettered(m.topic());
-                vec![dead_letter(config, m, &reason, kind)]
-            }
+            Ok(output) => output,
+            Err((reason, kind)) => dead_letter(config, metrics, m, &reason, kind).into(),
         },
     )
 }
@@ -508,7 +497,7 @@ async fn process_with_retries<P: Processor>(
     metrics: &Metrics,
     stopping: &CancellationToken,
     incoming: &crate::Incoming<'_>,
-) -> Option<std::result::Result<Vec<Outgoing>, (String, &'static str)>> {
+) -> Option<std::result::Result<Output, (String, &'static str)>> {
     let mut backoff = Backoff::new(config.retry);
     loop {
         match processor.process(incoming).await {
@@ -537,7 +526,16 @@ async fn process_with_retries<P: Processor>(
     }
 }
 
-fn dead_letter(config: &RuntimeConfig, m: &OwnedMessage, reason: &str, kind: &str) -> Outgoing {
+/// The dead letter of `m` (counted and logged), as one message to produce.
+pub(crate) fn dead_letter(
+    config: &RuntimeConfig,
+    metrics: &Metrics,
+    m: &OwnedMessage,
+    reason: &str,
+    kind: &str,
+) -> Vec<Outgoing> {
+    tracing::warn!(error = %reason, kind, "dead-lettering");
+    metrics.dead_lettered(m.topic());
     let original: Vec<(String, Vec<u8>)> = m
         .headers()
         .map(|h| {
@@ -546,7 +544,7 @@ fn dead_letter(config: &RuntimeConfig, m: &OwnedMessage, reason: &str, kind: &st
                 .collect()
         })
         .unwrap_or_default();
-    Outgoing {
+    vec![Outgoing {
         topic: config.dlq_topic.clone(),
         key: m.key().map(<[u8]>::to_vec),
         payload: m.payload().unwrap_or_default().to_vec(),
@@ -558,44 +556,57 @@ fn dead_letter(config: &RuntimeConfig, m: &OwnedMessage, reason: &str, kind: &st
             &config.service,
             chrono::Utc::now(),
         ),
-    }
+    }]
 }
 
 /// Hands every output to the producer now, in order (per-key order depends on it),
-/// and returns a future of their acknowledgements.
-async fn send_all<P>(
-    s: &Shared<P>,
-    m: &OwnedMessage,
-    outputs: Vec<Outgoing>,
-    received: Instant,
-) -> Ack {
-    let offset = m.offset();
-    let source = (m.topic().to_owned(), m.partition());
-    let mut deliveries = Vec::with_capacity(outputs.len());
-    for out in outputs {
+/// and returns a future of their acknowledgements and the sink's confirmation; a
+/// message the sink rejects is dead-lettered there. The future owns the job, so its
+/// in-flight permit is released when it resolves.
+async fn send_all<P: Processor>(s: Arc<Shared<P>>, job: Job, output: Output) -> Ack {
+    let mut deliveries = Vec::with_capacity(output.messages.len());
+    for out in output.messages {
         let d = enqueue(&s.producer, &out).await;
         deliveries.push((out.topic, d));
     }
     Box::pin(async move {
+        let m = &job.msg;
+        let fail = |topic: String, reason: String| Error::Delivery {
+            topic,
+            source_topic: m.topic().to_owned(),
+            partition: m.partition(),
+            offset: m.offset(),
+            reason,
+        };
         for (topic, d) in deliveries {
-            let reason = match d {
-                Ok(delivery) => match delivery.await {
-                    Ok(Ok(_)) => continue,
-                    Ok(Err((e, _))) => e.to_string(),
-                    Err(e) => e.to_string(),
-                },
-                Err(e) => e.to_string(),
-            };
-            return Err(Error::Delivery {
-                topic,
-                source_topic: source.0,
-                partition: source.1,
-                offset,
-                reason,
-            });
+            delivered(d).await.map_err(|r| fail(topic, r))?;
         }
-        Ok((offset, received))
+        if let Some(confirmation) = output.confirmation {
+            if let Err(reason) = confirmation.await {
+                s.metrics.failed(m.topic(), "rejected");
+                for out in dead_letter(&s.config, &s.metrics, m, &reason, "rejected") {
+                    let d = enqueue(&s.producer, &out).await;
+                    delivered(d).await.map_err(|r| fail(out.topic, r))?;
+                }
+            }
+        }
+        drop(job.permit);
+        Ok((m.offset(), job.received))
     })
+}
+
+/// Waits for the broker's acknowledgement of one enqueued message.
+async fn delivered(
+    d: rdkafka::error::KafkaResult<rdkafka::producer::DeliveryFuture>,
+) -> std::result::Result<(), String> {
+    match d {
+        Ok(delivery) => match delivery.await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err((e, _))) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        },
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Hands a message to the producer, waiting while its local queue is full.

@@ -18,7 +18,7 @@ use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
-use crate::consumer::{enqueue, group_consumer, outputs_or_dead_letter};
+use crate::consumer::{dead_letter, enqueue, group_consumer, outputs_or_dead_letter};
 use crate::context::{Ownership, Tp};
 use crate::{Error, Metrics, Processor, Result, RuntimeConfig};
 
@@ -82,7 +82,7 @@ pub(crate) async fn run<P: Processor>(
             }
             let incoming = crate::Incoming::from_message(&m);
             // retries here are not interrupted by shutdown: the batch is committed whole
-            let Some(outputs) = outputs_or_dead_letter(
+            let Some(output) = outputs_or_dead_letter(
                 processor.as_ref(),
                 &config,
                 &metrics,
@@ -94,6 +94,14 @@ pub(crate) async fn run<P: Processor>(
             else {
                 continue;
             };
+            let mut outputs = output.messages;
+            // a sink's write is part of the batch: wait for it before the commit
+            if let Some(confirmation) = output.confirmation {
+                if let Err(reason) = confirmation.await {
+                    metrics.failed(m.topic(), "rejected");
+                    outputs.extend(dead_letter(&config, &metrics, &m, &reason, "rejected"));
+                }
+            }
             for out in &outputs {
                 deliveries.push(enqueue(&producer, out).await?);
             }

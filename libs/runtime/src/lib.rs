@@ -36,16 +36,25 @@ pub use consumer::{enqueue, run};
 pub use dlq::dead_letter_headers;
 pub use error::{Error, Result};
 pub use metrics::Metrics;
-pub use processor::{Incoming, Outgoing, ProcessError, Processor};
+pub use processor::{Confirmation, Incoming, Outgoing, Output, ProcessError, Processor};
 pub use shutdown::shutdown_on_signals;
 pub use telemetry::{init_tracing, serve_http, Health};
 
 /// Runs a service until SIGTERM or SIGINT: tracing, the HTTP server for `/metrics`,
 /// `/livez` and `/readyz`, and the consume loop. What a service's `main` calls.
 pub async fn serve<P: Processor>(config: RuntimeConfig, processor: P) -> anyhow::Result<()> {
+    let metrics = Metrics::new(&config.service);
+    serve_with_metrics(config, metrics, processor).await
+}
+
+/// [`serve`] with metrics the processor also records into (a sink's requests).
+pub async fn serve_with_metrics<P: Processor>(
+    config: RuntimeConfig,
+    metrics: Metrics,
+    processor: P,
+) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let shutdown = shutdown_on_signals();
-    let metrics = Metrics::new(&config.service);
     let health = Health::default();
     let http = serve_http(
         config.http_addr,

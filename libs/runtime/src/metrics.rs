@@ -2,7 +2,10 @@
 //! `docstream_<service>_messages_processed_total{topic}`,
 //! `…_messages_failed_total{topic,kind}` (kind: invalid, transient, exhausted),
 //! `…_messages_dead_lettered_total{topic}`, `…_processing_seconds{topic}` (histogram),
-//! `…_in_flight`, `…_paused`, `…_consumer_lag{topic,partition}`, `…_rebalances_total`.
+//! `…_in_flight`, `…_paused`, `…_consumer_lag{topic,partition}`, `…_rebalances_total`;
+//! and for services that write to a sink in batches (the indexer):
+//! `…_sink_requests_total{outcome}` (ok, retried), `…_sink_items_total{outcome}`
+//! (written, retried, rejected), `…_sink_request_seconds` and `…_sink_batch_items`.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -23,6 +26,11 @@ pub struct TopicLabel {
 pub struct FailureLabels {
     pub topic: String,
     pub kind: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    pub outcome: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -49,6 +57,10 @@ struct Inner {
     lag: Family<PartitionLabels, Gauge<i64, AtomicI64Wrapper>>,
     rebalances: Counter,
     assigned: Gauge,
+    sink_requests: Family<OutcomeLabel, Counter>,
+    sink_items: Family<OutcomeLabel, Counter>,
+    sink_seconds: Histogram,
+    sink_batch: Histogram,
 }
 
 type AtomicI64Wrapper = std::sync::atomic::AtomicI64;
@@ -114,8 +126,36 @@ impl Metrics {
             "Partitions this instance owns",
             assigned.clone(),
         );
+        let sink_requests = Family::<OutcomeLabel, Counter>::default();
+        let sink_items = Family::<OutcomeLabel, Counter>::default();
+        let sink_seconds = Histogram::new(exponential_buckets(0.001, 2.5, 14));
+        let sink_batch = Histogram::new(exponential_buckets(1.0, 2.0, 14));
+        registry.register(
+            "sink_requests",
+            "Batched requests to the sink by outcome (ok, retried)",
+            sink_requests.clone(),
+        );
+        registry.register(
+            "sink_items",
+            "Items sent to the sink by outcome (written, retried, rejected)",
+            sink_items.clone(),
+        );
+        registry.register(
+            "sink_request_seconds",
+            "Time of one batched request to the sink",
+            sink_seconds.clone(),
+        );
+        registry.register(
+            "sink_batch_items",
+            "Items per batched request to the sink",
+            sink_batch.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
+                sink_requests,
+                sink_items,
+                sink_seconds,
+                sink_batch,
                 registry,
                 processed,
                 failed,
@@ -163,6 +203,30 @@ impl Metrics {
                 topic: topic.to_owned(),
             })
             .inc();
+    }
+
+    /// One batched request to the sink: its outcome (`ok`, `retried`), its size and
+    /// how long it took.
+    pub fn sink_request(&self, outcome: &str, items: usize, seconds: f64) {
+        self.inner
+            .sink_requests
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+        self.inner.sink_seconds.observe(seconds);
+        #[allow(clippy::cast_precision_loss)]
+        self.inner.sink_batch.observe(items as f64);
+    }
+
+    /// Items of sink requests by outcome (`written`, `retried`, `rejected`).
+    pub fn sink_items(&self, outcome: &str, n: usize) {
+        self.inner
+            .sink_items
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_owned(),
+            })
+            .inc_by(n as u64);
     }
 
     pub(crate) fn in_flight(&self) -> &Gauge {

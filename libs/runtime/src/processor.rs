@@ -1,6 +1,8 @@
 //! What a service implements: one input message in, zero or more output messages out.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use rdkafka::message::{Headers, OwnedHeaders, OwnedMessage};
 use rdkafka::Message;
@@ -64,6 +66,58 @@ impl Outgoing {
     }
 }
 
+/// What processing one message gave: messages to produce and, for a service whose
+/// sink confirms writes later (the indexer's bulk requests), the sink's confirmation.
+/// The input offset is stored only after both are done.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub messages: Vec<Outgoing>,
+    pub confirmation: Option<Confirmation>,
+}
+
+impl From<Vec<Outgoing>> for Output {
+    fn from(messages: Vec<Outgoing>) -> Self {
+        Self {
+            messages,
+            confirmation: None,
+        }
+    }
+}
+
+impl Output {
+    /// Nothing to produce; done when the sink confirms.
+    pub fn confirmed_by(confirmation: Confirmation) -> Self {
+        Self {
+            messages: Vec::new(),
+            confirmation: Some(confirmation),
+        }
+    }
+}
+
+/// A sink's pending confirmation of one message: `Ok` when written, `Err(reason)`
+/// when the sink rejected it for good (it is then dead-lettered with the reason).
+/// A sink retries transient failures itself before resolving.
+pub struct Confirmation(Pin<Box<dyn Future<Output = Result<(), String>> + Send>>);
+
+impl Confirmation {
+    pub fn new(f: impl Future<Output = Result<(), String>> + Send + 'static) -> Self {
+        Self(Box::pin(f))
+    }
+}
+
+impl Future for Confirmation {
+    type Output = Result<(), String>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl std::fmt::Debug for Confirmation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Confirmation")
+    }
+}
+
 /// Why a message was not processed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -84,7 +138,7 @@ pub trait Processor: Send + Sync + 'static {
     fn process(
         &self,
         msg: &Incoming<'_>,
-    ) -> impl Future<Output = Result<Vec<Outgoing>, ProcessError>> + Send;
+    ) -> impl Future<Output = Result<Output, ProcessError>> + Send;
 
     /// Whether the service's own source or sink is reachable (for `/readyz`).
     fn ready(&self) -> impl Future<Output = bool> + Send {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::{Incoming, Outgoing, ProcessError, Processor};
+use crate::{Incoming, Outgoing, Output, ProcessError, Processor};
 
 /// The upper-casing toy.
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ pub fn upper(payload: &[u8]) -> Result<Vec<u8>, ProcessError> {
 }
 
 impl Processor for Upper {
-    async fn process(&self, msg: &Incoming<'_>) -> Result<Vec<Outgoing>, ProcessError> {
+    async fn process(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
@@ -45,7 +45,8 @@ impl Processor for Upper {
             key: msg.key.map(<[u8]>::to_vec),
             payload,
             headers: Vec::new(),
-        }])
+        }]
+        .into())
     }
 }
 

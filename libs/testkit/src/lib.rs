@@ -6,7 +6,13 @@
 //! Tests that need a server fail when it is not there: `scripts/test` brings the
 //! stack up first, so a missing server is a real failure, never a silent skip.
 
+mod kafka;
+mod service;
+
 use std::sync::Once;
+
+pub use kafka::{committed, create_topics, create_topics_with, reader};
+pub use service::{free_port, Service};
 
 use rdkafka::config::ClientConfig;
 

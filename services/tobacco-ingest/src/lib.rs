@@ -16,7 +16,7 @@ pub mod source;
 use std::collections::HashSet;
 
 use contracts::{decode, encode, Bates, PageSpan, ProcessedTobacco, RawTobacco};
-use runtime::{Incoming, Outgoing, ProcessError, Processor};
+use runtime::{Incoming, Outgoing, Output, ProcessError, Processor};
 
 pub use dates::{parse_date, IsoDate};
 
@@ -145,7 +145,7 @@ pub struct Ingest {
 }
 
 impl Processor for Ingest {
-    async fn process(&self, msg: &Incoming<'_>) -> Result<Vec<Outgoing>, ProcessError> {
+    async fn process(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
         let payload = msg
             .payload
             .ok_or_else(|| ProcessError::Invalid("empty message".into()))?;
@@ -155,7 +155,8 @@ impl Processor for Ingest {
             self.output.clone(),
             doc.id.to_string(),
             encode(&doc),
-        )])
+        )]
+        .into())
     }
 }
 

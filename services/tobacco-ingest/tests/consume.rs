@@ -7,8 +7,6 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -57,20 +55,11 @@ async fn good_bad_disordered_and_huge_documents() {
         testkit::unique("proc-t"),
         testkit::unique("dlq-t"),
     );
-    let admin: AdminClient<DefaultClientContext> = testkit::kafka_config().create().expect("admin");
-    let topics: Vec<NewTopic<'_>> = [&input, &output, &dlq]
-        .iter()
-        .map(|t| {
-            NewTopic::new(t, 1, TopicReplication::Fixed(1)).set("max.message.bytes", "20000000")
-        })
-        .collect();
-    for r in admin
-        .create_topics(&topics, &AdminOptions::new())
-        .await
-        .expect("create")
-    {
-        r.expect("created");
-    }
+    testkit::create_topics_with(
+        &[(&input, 1), (&output, 1), (&dlq, 1)],
+        &[("max.message.bytes", "20000000")],
+    )
+    .await;
 
     let huge = "tobacco industry documents ".repeat(30 * 1024 * 1024 / 27);
     let messages: Vec<(&str, String)> = vec![

@@ -7,8 +7,6 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use sqlx::mysql::MySqlPoolOptions;
@@ -106,17 +104,7 @@ async fn every_row_arrives_across_slow_transactions_shared_timestamps_and_a_kill
     let table = testkit::unique_ident("tobacco");
     let topic = testkit::unique("raw-tobacco");
     let name = testkit::unique("source");
-    let admin: AdminClient<DefaultClientContext> = testkit::kafka_config().create().expect("admin");
-    for r in admin
-        .create_topics(
-            [&NewTopic::new(&topic, 3, TopicReplication::Fixed(1))],
-            &AdminOptions::new(),
-        )
-        .await
-        .expect("create")
-    {
-        r.expect("created");
-    }
+    testkit::create_topics(&[(&topic, 3)]).await;
     let pool = MySqlPoolOptions::new()
         .max_connections(8)
         .connect(&testkit::mysql_url())

@@ -4,15 +4,12 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::Message;
+use testkit::reader;
 
 /// A dead letter as read back: key, payload, headers.
 pub type DeadLetter = (Option<String>, Vec<u8>, HashMap<String, String>);
@@ -35,20 +32,8 @@ impl Topics {
             group: testkit::unique("rt-group"),
             partitions,
         };
-        let admin: AdminClient<DefaultClientContext> =
-            testkit::kafka_config().create().expect("admin");
-        let topics = [
-            NewTopic::new(&t.input, partitions, TopicReplication::Fixed(1)),
-            NewTopic::new(&t.output, partitions, TopicReplication::Fixed(1)),
-            NewTopic::new(&t.dlq, 1, TopicReplication::Fixed(1)),
-        ];
-        for r in admin
-            .create_topics(&topics, &AdminOptions::new())
-            .await
-            .expect("create topics")
-        {
-            r.expect("topic created");
-        }
+        testkit::create_topics(&[(&t.input, partitions), (&t.output, partitions), (&t.dlq, 1)])
+            .await;
         t
     }
 
@@ -101,27 +86,14 @@ impl Topics {
 
     /// Starts the toy service as a child process.
     pub fn spawn(&self, extra: &[(&str, &str)]) -> Toy {
-        let port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_toy-upper"));
-        cmd.env("DOCSTREAM_KAFKA_BROKERS", testkit::kafka_brokers())
-            .env("DOCSTREAM_INPUT_TOPICS", &self.input)
-            .env("DOCSTREAM_OUTPUT_TOPIC", &self.output)
-            .env("DOCSTREAM_DLQ_TOPIC", &self.dlq)
-            .env("DOCSTREAM_GROUP_ID", &self.group)
-            .env("DOCSTREAM_HTTP_ADDR", format!("127.0.0.1:{port}"))
-            .env(
-                "DOCSTREAM_LOG",
-                std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .env("DOCSTREAM_LOG_FORMAT", "text")
-            .stdout(Stdio::null());
-        for (k, v) in extra {
-            cmd.env(k, v);
-        }
-        Toy {
-            child: cmd.spawn().expect("spawn toy-upper"),
-            port,
-        }
+        let mut env = vec![
+            ("DOCSTREAM_INPUT_TOPICS", self.input.as_str()),
+            ("DOCSTREAM_OUTPUT_TOPIC", self.output.as_str()),
+            ("DOCSTREAM_DLQ_TOPIC", self.dlq.as_str()),
+            ("DOCSTREAM_GROUP_ID", self.group.as_str()),
+        ];
+        env.extend_from_slice(extra);
+        Toy::spawn(env!("CARGO_BIN_EXE_toy-upper"), &env)
     }
 
     /// Reads the output topic from the beginning: id -> times seen.
@@ -156,29 +128,6 @@ impl Topics {
         }
         out
     }
-}
-
-fn reader(topic: &str, partitions: i32, read_committed: bool) -> BaseConsumer {
-    let consumer: BaseConsumer = testkit::kafka_config()
-        .set("group.id", testkit::unique("reader"))
-        .set("enable.auto.commit", "false")
-        .set(
-            "isolation.level",
-            if read_committed {
-                "read_committed"
-            } else {
-                "read_uncommitted"
-            },
-        )
-        .create()
-        .expect("reader");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)
-            .expect("offset");
-    }
-    consumer.assign(&tpl).expect("assign");
-    consumer
 }
 
 /// Reads `topic` until `want` distinct ids have been seen and nothing new arrived for
@@ -230,86 +179,8 @@ fn read_ids_quick(topic: &str, partitions: i32, n: usize, timeout: Duration) -> 
     count
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 /// The toy service running as a child process.
-pub struct Toy {
-    pub child: Child,
-    pub port: u16,
-}
-
-impl Toy {
-    pub fn sigkill(&mut self) {
-        self.child.kill().expect("kill");
-        self.child.wait().expect("wait");
-    }
-
-    pub fn sigterm(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill -TERM");
-        assert!(status.success());
-    }
-
-    /// Waits for the process to exit, up to `timeout`.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Some(s) = self.child.try_wait().expect("try_wait") {
-                return Some(s);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-
-    /// GET a path of the toy's HTTP server: (status, body).
-    pub fn get(&self, path: &str) -> (u16, String) {
-        use std::io::{Read, Write};
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            match std::net::TcpStream::connect(("127.0.0.1", self.port)) {
-                Ok(mut s) => {
-                    write!(
-                        s,
-                        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                    )
-                    .expect("write");
-                    let mut text = String::new();
-                    s.read_to_string(&mut text).expect("read");
-                    let status = text
-                        .split(' ')
-                        .nth(1)
-                        .and_then(|c| c.parse().ok())
-                        .unwrap_or(0);
-                    let body = text
-                        .split_once("\r\n\r\n")
-                        .map(|(_, b)| b.to_owned())
-                        .unwrap_or_default();
-                    return (status, body);
-                }
-                Err(_) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(100))
-                }
-                Err(e) => panic!("toy http on {}: {e}", self.port),
-            }
-        }
-    }
-}
-
-impl Drop for Toy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+pub type Toy = testkit::Service;
 
 /// Where each id sits in a topic: id -> (partition, offset), for failure messages.
 pub fn locate(topic: &str, partitions: i32, ids: &[String]) -> Vec<(String, i32, i64)> {
@@ -330,21 +201,7 @@ pub fn locate(topic: &str, partitions: i32, ids: &[String]) -> Vec<(String, i32,
 impl Topics {
     /// Committed offset per input partition.
     pub fn committed(&self) -> Vec<i64> {
-        let consumer: BaseConsumer = testkit::kafka_config()
-            .set("group.id", &self.group)
-            .create()
-            .expect("consumer");
-        let mut tpl = TopicPartitionList::new();
-        for p in 0..self.partitions {
-            tpl.add_partition(&self.input, p);
-        }
-        let c = consumer
-            .committed_offsets(tpl, Duration::from_secs(10))
-            .expect("committed");
-        c.elements()
-            .iter()
-            .map(|e| e.offset().to_raw().unwrap_or(-1))
-            .collect()
+        testkit::committed(&self.group, &self.input, self.partitions)
     }
 }
 

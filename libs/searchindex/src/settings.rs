@@ -1,0 +1,138 @@
+//! How to reach the engine, from `DOCSTREAM_ES_*` variables.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use elasticsearch::auth::Credentials;
+use elasticsearch::http::transport::{SingleNodeConnectionPool, TransportBuilder};
+use elasticsearch::Elasticsearch;
+use runtime::Secret;
+
+use crate::{Error, Result};
+
+/// The engine's address and credentials, and the index layout's knobs.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// `DOCSTREAM_ES_URL` (default `http://127.0.0.1:9200`).
+    pub url: String,
+    /// `DOCSTREAM_ES_USERNAME` and `DOCSTREAM_ES_PASSWORD`: basic authentication.
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// `DOCSTREAM_ES_API_KEY`: an encoded API key (`base64(id:key)`), instead of basic.
+    pub api_key: Option<Secret>,
+    /// `DOCSTREAM_ES_INDEX_PREFIX` (default `docstream`): aliases are
+    /// `<prefix>-etds` and `<prefix>-tobacco`.
+    pub index_prefix: String,
+    /// `DOCSTREAM_ES_SHARDS` (default 1) and `DOCSTREAM_ES_REPLICAS` (default 0) of
+    /// new indices.
+    pub shards: u32,
+    pub replicas: u32,
+    /// `DOCSTREAM_ES_TIMEOUT_MS` (default 30000): per request.
+    pub timeout: Duration,
+}
+
+impl EngineSettings {
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    pub fn from_vars(vars: &BTreeMap<String, String>) -> Result<Self> {
+        let get = |k: &str| {
+            vars.get(&format!("DOCSTREAM_ES_{k}"))
+                .filter(|v| !v.is_empty())
+                .cloned()
+        };
+        let number = |k: &str, default: u64| -> Result<u64> {
+            get(k).map_or(Ok(default), |v| {
+                v.parse().map_err(|_| Error::Setting {
+                    name: format!("DOCSTREAM_ES_{k}"),
+                    reason: format!("{v:?} is not a whole number"),
+                })
+            })
+        };
+        let prefix = get("INDEX_PREFIX").unwrap_or_else(|| "docstream".into());
+        if prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
+            return Err(Error::Setting {
+                name: "DOCSTREAM_ES_INDEX_PREFIX".into(),
+                reason: "use lowercase letters, digits, - and _".into(),
+            });
+        }
+        let shards = u32::try_from(number("SHARDS", 1)?).unwrap_or(1).max(1);
+        Ok(Self {
+            url: get("URL").unwrap_or_else(|| "http://127.0.0.1:9200".into()),
+            username: get("USERNAME"),
+            password: get("PASSWORD").map(Secret::new),
+            api_key: get("API_KEY").map(Secret::new),
+            index_prefix: prefix,
+            shards,
+            replicas: u32::try_from(number("REPLICAS", 0)?).unwrap_or(0),
+            timeout: Duration::from_millis(number("TIMEOUT_MS", 30_000)?),
+        })
+    }
+
+    /// A client for the engine.
+    pub fn client(&self) -> Result<Elasticsearch> {
+        let url = self.url.parse().map_err(|e| Error::Setting {
+            name: "DOCSTREAM_ES_URL".into(),
+            reason: format!("{e}"),
+        })?;
+        let mut builder = TransportBuilder::new(SingleNodeConnectionPool::new(url))
+            .timeout(self.timeout)
+            .disable_proxy();
+        if let Some(key) = &self.api_key {
+            builder = builder.auth(Credentials::EncodedApiKey(key.expose().to_owned()));
+        } else if let Some(user) = &self.username {
+            let password = self
+                .password
+                .as_ref()
+                .map(|p| p.expose().to_owned())
+                .unwrap_or_default();
+            builder = builder.auth(Credentials::Basic(user.clone(), password));
+        }
+        let transport = builder.build().map_err(|e| Error::Setting {
+            name: "DOCSTREAM_ES_URL".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(Elasticsearch::new(transport))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_and_secrets_stay_out_of_debug() {
+        let s = EngineSettings::from_vars(&vars(&[
+            ("DOCSTREAM_ES_USERNAME", "elastic"),
+            ("DOCSTREAM_ES_PASSWORD", "hunter2"),
+        ]))
+        .expect("valid");
+        assert_eq!(s.url, "http://127.0.0.1:9200");
+        assert_eq!(s.index_prefix, "docstream");
+        assert_eq!((s.shards, s.replicas), (1, 0));
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(s.client().is_ok());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = EngineSettings::from_vars(&vars(&[("DOCSTREAM_ES_SHARDS", "many")]))
+            .expect_err("invalid");
+        assert!(e.to_string().contains("DOCSTREAM_ES_SHARDS"), "{e}");
+        let e = EngineSettings::from_vars(&vars(&[("DOCSTREAM_ES_INDEX_PREFIX", "Docs")]))
+            .expect_err("invalid");
+        assert!(e.to_string().contains("lowercase"), "{e}");
+    }
+}

@@ -1,0 +1,120 @@
+//! A service binary run as a real child process, with its HTTP server on a free port.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// A running service; killed when dropped.
+#[derive(Debug)]
+pub struct Service {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Service {
+    /// Starts `binary` with the stack's broker, a free HTTP port, quiet text logs
+    /// (`TEST_LOG` for more) and `env`.
+    pub fn spawn(binary: &str, env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let mut cmd = Command::new(binary);
+        cmd.env("DOCSTREAM_KAFKA_BROKERS", crate::kafka_brokers())
+            .env("DOCSTREAM_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            .env(
+                "DOCSTREAM_LOG",
+                std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .env("DOCSTREAM_LOG_FORMAT", "text")
+            .stdout(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Self {
+            child: cmd
+                .spawn()
+                .unwrap_or_else(|e| panic!("spawn {binary}: {e}")),
+            port,
+        }
+    }
+
+    pub fn sigkill(&mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+
+    pub fn sigterm(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, up to `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(s) = self.child.try_wait().expect("try_wait") {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// GET a path of the service's HTTP server: (status, body).
+    pub fn get(&self, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                Ok(mut s) => {
+                    write!(
+                        s,
+                        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    )
+                    .expect("write");
+                    let mut text = String::new();
+                    s.read_to_string(&mut text).expect("read");
+                    let status = text
+                        .split(' ')
+                        .nth(1)
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(0);
+                    let body = text
+                        .split_once("\r\n\r\n")
+                        .map(|(_, b)| b.to_owned())
+                        .unwrap_or_default();
+                    return (status, body);
+                }
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("http on {}: {e}", self.port),
+            }
+        }
+    }
+
+    /// The value of a metric line starting with `prefix` (summed when several match).
+    pub fn metric(&self, prefix: &str) -> f64 {
+        let (_, body) = self.get("/metrics");
+        body.lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

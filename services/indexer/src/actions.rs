@@ -1,0 +1,232 @@
+//! From a message to the partial update the indexer writes. Each input topic owns
+//! its own fields: a processed document writes its fields, a cluster assignment only
+//! `cluster`, a summary only `summary`, recommendations only `related`; every write is
+//! an update with `doc_as_upsert`, so pieces can arrive in any order and reprocessing
+//! one never erases another's.
+
+use contracts::{
+    decode, ClusterAssignment, DocId, ProcessedEtd, ProcessedTobacco, Recommendation, Summary,
+};
+use searchindex::{Collection, Layout};
+use serde_json::json;
+
+/// What an input topic carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    ProcessedEtds,
+    ProcessedTobacco,
+    Clusters,
+    Summaries,
+    Recommendations,
+}
+
+/// One partial update: the document `id` in `index` gets the fields of `doc` (JSON
+/// on one line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub index: String,
+    pub id: String,
+    pub doc: Vec<u8>,
+}
+
+/// Where writes of a collection go: its alias, or during a rebuild a new index.
+#[derive(Debug, Clone)]
+pub struct Targets {
+    pub etds: String,
+    pub tobacco: String,
+}
+
+impl Targets {
+    /// The aliases, or with `version` the indices `<prefix>-<collection>-<version>`.
+    pub fn new(layout: &Layout, version: Option<&str>) -> Self {
+        let name = |c| match version {
+            Some(v) => layout.index(c, v),
+            None => layout.alias(c),
+        };
+        Self {
+            etds: name(Collection::Etds),
+            tobacco: name(Collection::Tobacco),
+        }
+    }
+
+    fn of(&self, id: &DocId) -> &str {
+        match Collection::of(id) {
+            Collection::Etds => &self.etds,
+            Collection::Tobacco => &self.tobacco,
+        }
+    }
+}
+
+/// The update for one message, or why it can never be indexed.
+pub fn action(
+    kind: Kind,
+    key: Option<&[u8]>,
+    payload: &[u8],
+    targets: &Targets,
+) -> Result<Action, String> {
+    let key = key
+        .ok_or("message has no key (the document id)")
+        .and_then(|k| std::str::from_utf8(k).map_err(|_| "key is not UTF-8"))?;
+    let key: DocId = key.parse().map_err(|e: contracts::Error| e.to_string())?;
+    let (id, doc) = match kind {
+        Kind::ProcessedEtds => {
+            let d: ProcessedEtd = decode(payload).map_err(|e| e.to_string())?;
+            if !matches!(d.id, DocId::Etd(_)) {
+                return Err(format!("{} is not an ETD", d.id));
+            }
+            // the payload is the document: index it as sent (one line)
+            (d.id, one_line(payload))
+        }
+        Kind::ProcessedTobacco => {
+            let d: ProcessedTobacco = decode(payload).map_err(|e| e.to_string())?;
+            if !matches!(d.id, DocId::Tobacco(_)) {
+                return Err(format!("{} is not a tobacco document", d.id));
+            }
+            (d.id, one_line(payload))
+        }
+        Kind::Clusters => {
+            let c: ClusterAssignment = decode(payload).map_err(|e| e.to_string())?;
+            let doc = json!({
+                "id": c.id.to_string(), "collection": c.id.collection(),
+                "cluster": { "id": c.cluster_id, "label": c.cluster_label, "model": c.model }
+            });
+            (c.id, doc.to_string().into_bytes())
+        }
+        Kind::Summaries => {
+            let s: Summary = decode(payload).map_err(|e| e.to_string())?;
+            let doc = json!({
+                "id": s.id.to_string(), "collection": s.id.collection(),
+                "summary": s.summary, "summary_model": s.model
+            });
+            (s.id, doc.to_string().into_bytes())
+        }
+        Kind::Recommendations => {
+            let r: Recommendation = decode(payload).map_err(|e| e.to_string())?;
+            let doc = json!({
+                "id": r.id.to_string(), "collection": r.id.collection(),
+                "related": r.related, "related_model": r.model
+            });
+            (r.id, doc.to_string().into_bytes())
+        }
+    };
+    if id != key {
+        return Err(format!("key {key} does not match the document id {id}"));
+    }
+    Ok(Action {
+        index: targets.of(&id).to_owned(),
+        id: id.to_string(),
+        doc,
+    })
+}
+
+/// JSON whose line breaks are all whitespace between tokens (strings escape theirs),
+/// so replacing them with spaces keeps it equal and fits it on one bulk line.
+fn one_line(payload: &[u8]) -> Vec<u8> {
+    payload
+        .iter()
+        .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn targets() -> Targets {
+        Targets::new(
+            &Layout {
+                prefix: "ds".into(),
+                shards: 1,
+                replicas: 0,
+            },
+            None,
+        )
+    }
+
+    fn tobacco(id: &str) -> Vec<u8> {
+        serde_json::to_vec_pretty(&json!({
+            "schema_version": 1, "id": id, "collection": "tobacco",
+            "title": "A memo", "date": "2000-03-15", "year": 2000, "date_added": null,
+            "case": null, "description": null, "document_type": "memo",
+            "organizations": ["Acme"], "topics": [], "witness": null, "bates": null,
+            "page_count": 1, "availability": null, "text": "line one\nline two",
+            "pages": [{"page": 1, "start": 0, "end": 17}], "repairs": [], "source": {}
+        }))
+        .expect("json")
+    }
+
+    #[test]
+    fn processed_documents_are_indexed_as_sent_on_one_line() {
+        let p = tobacco("tobacco:ab1");
+        let a =
+            action(Kind::ProcessedTobacco, Some(b"tobacco:ab1"), &p, &targets()).expect("valid");
+        assert_eq!(a.index, "ds-tobacco");
+        assert_eq!(a.id, "tobacco:ab1");
+        assert!(!a.doc.contains(&b'\n'));
+        let back: Value = serde_json::from_slice(&a.doc).expect("json");
+        let orig: Value = serde_json::from_slice(&p).expect("json");
+        assert_eq!(back, orig);
+        assert_eq!(back["text"], "line one\nline two");
+    }
+
+    #[test]
+    fn derived_topics_write_only_their_own_fields() {
+        let c = json!({"schema_version": 1, "id": "etd:10919/5", "cluster_id": "c7",
+                       "cluster_label": "networks", "model": "kmeans-1"});
+        let a = action(
+            Kind::Clusters,
+            Some(b"etd:10919/5"),
+            c.to_string().as_bytes(),
+            &targets(),
+        )
+        .expect("valid");
+        assert_eq!(a.index, "ds-etds");
+        let doc: Value = serde_json::from_slice(&a.doc).expect("json");
+        assert_eq!(doc["cluster"]["id"], "c7");
+        let mut keys: Vec<_> = doc.as_object().expect("object").keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["cluster", "collection", "id"]);
+
+        let s = json!({"schema_version": 1, "id": "tobacco:ab1", "summary": "short", "model": "m"});
+        let a = action(
+            Kind::Summaries,
+            Some(b"tobacco:ab1"),
+            s.to_string().as_bytes(),
+            &targets(),
+        )
+        .expect("valid");
+        let doc: Value = serde_json::from_slice(&a.doc).expect("json");
+        assert_eq!(doc["summary"], "short");
+        assert!(doc.get("title").is_none());
+
+        let r = json!({"schema_version": 1, "id": "tobacco:ab1", "model": "als",
+                       "related": [{"id": "tobacco:cd2", "score": 0.5}]});
+        let a = action(
+            Kind::Recommendations,
+            Some(b"tobacco:ab1"),
+            r.to_string().as_bytes(),
+            &targets(),
+        )
+        .expect("valid");
+        let doc: Value = serde_json::from_slice(&a.doc).expect("json");
+        assert_eq!(doc["related"][0]["id"], "tobacco:cd2");
+    }
+
+    #[test]
+    fn bad_messages_say_why() {
+        let t = targets();
+        let p = tobacco("tobacco:ab1");
+        let e = action(Kind::ProcessedTobacco, None, &p, &t).expect_err("no key");
+        assert!(e.contains("no key"), "{e}");
+        let e = action(Kind::ProcessedTobacco, Some(b"tobacco:zz9"), &p, &t).expect_err("mismatch");
+        assert!(e.contains("does not match"), "{e}");
+        let e = action(Kind::ProcessedEtds, Some(b"tobacco:ab1"), &p, &t).expect_err("wrong topic");
+        assert!(!e.is_empty());
+        let e = action(Kind::ProcessedTobacco, Some(b"tobacco:ab1"), b"{nope", &t)
+            .expect_err("bad json");
+        assert!(!e.is_empty());
+        let e = action(Kind::Summaries, Some(b"nonsense"), b"{}", &t).expect_err("bad key");
+        assert!(!e.is_empty());
+    }
+}

@@ -1,0 +1,163 @@
+//! The `_bulk` request body for a batch of updates, and what each item's result means.
+//! A 200 response can hide failed items, so every item's status is read.
+
+use serde_json::Value;
+
+use crate::actions::Action;
+
+/// The two lines of one update: the action and `{"doc":…,"doc_as_upsert":true}`.
+/// `retry_on_conflict` lets the engine redo an update that raced another writer of
+/// the same document (the summarizer's write against the ingest's).
+pub fn lines(a: &Action) -> [Vec<u8>; 2] {
+    let head = format!(
+        r#"{{"update":{{"_index":{},"_id":{},"retry_on_conflict":5}}}}"#,
+        Value::from(a.index.as_str()),
+        Value::from(a.id.as_str())
+    );
+    let mut doc = Vec::with_capacity(a.doc.len() + 32);
+    doc.extend_from_slice(br#"{"doc":"#);
+    doc.extend_from_slice(&a.doc);
+    doc.extend_from_slice(br#","doc_as_upsert":true}"#);
+    [head.into_bytes(), doc]
+}
+
+/// What became of one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemOutcome {
+    Written,
+    /// Worth sending again: the engine was busy (429), failing (5xx), raced (409),
+    /// or the index is missing for now.
+    Retry(String),
+    /// Never going to work (a mapping or parse error): dead-letter it with the
+    /// engine's error text.
+    Rejected(String),
+}
+
+/// What to do with a whole response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// One outcome per item, in order.
+    Items(Vec<ItemOutcome>),
+    /// Send the whole batch again later (engine down, busy or refusing us for now).
+    RetryAll(String),
+    /// The request was too large: send it in smaller pieces.
+    TooLarge,
+    /// The engine refused the request as such: every item fails with this reason.
+    RejectAll(String),
+}
+
+/// Reads the engine's answer to a bulk request of `n` items.
+pub fn read(status: u16, body: &[u8], n: usize) -> Response {
+    let text = || String::from_utf8_lossy(&body[..body.len().min(2000)]).into_owned();
+    match status {
+        200..=299 => {}
+        413 => return Response::TooLarge,
+        // busy, timing out, down behind a proxy, or credentials/permissions an
+        // operator has to fix: wait and retry, never drop
+        401 | 403 | 404 | 408 | 429 | 500..=599 => {
+            return Response::RetryAll(format!("status {status}: {}", text()))
+        }
+        _ => return Response::RejectAll(format!("status {status}: {}", text())),
+    }
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Response::RetryAll(format!("unreadable bulk response: {}", text()));
+    };
+    let Some(items) = v.get("items").and_then(Value::as_array) else {
+        return Response::RetryAll(format!("bulk response without items: {}", text()));
+    };
+    if items.len() != n {
+        return Response::RetryAll(format!("bulk response has {} items for {n}", items.len()));
+    }
+    Response::Items(items.iter().map(item).collect())
+}
+
+fn item(v: &Value) -> ItemOutcome {
+    // {"update": {"status": 200, ...}} or {"update": {"status": 400, "error": {...}}}
+    let r = v.as_object().and_then(|o| o.values().next()).unwrap_or(v);
+    let status = r.get("status").and_then(Value::as_u64).unwrap_or(0);
+    if (200..300).contains(&status) {
+        return ItemOutcome::Written;
+    }
+    let error = r.get("error");
+    let kind = error
+        .and_then(|e| e.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    let reason = error
+        .and_then(|e| e.get("reason"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let caused = error
+        .and_then(|e| e.pointer("/caused_by/reason"))
+        .and_then(Value::as_str)
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
+    let message = format!("{status} {kind}: {reason}{caused}");
+    match status {
+        409 | 429 | 500..=599 => ItemOutcome::Retry(message),
+        404 if kind == "index_not_found_exception" => ItemOutcome::Retry(message),
+        _ => ItemOutcome::Rejected(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lines_are_an_update_with_upsert() {
+        let a = Action {
+            index: "ds-etds".into(),
+            id: "etd:10919/\"1".into(),
+            doc: br#"{"title":"x"}"#.to_vec(),
+        };
+        let [head, doc] = lines(&a);
+        let head: Value = serde_json::from_slice(&head).expect("json");
+        assert_eq!(head["update"]["_id"], "etd:10919/\"1");
+        assert_eq!(head["update"]["_index"], "ds-etds");
+        let doc: Value = serde_json::from_slice(&doc).expect("json");
+        assert_eq!(doc, json!({"doc": {"title": "x"}, "doc_as_upsert": true}));
+    }
+
+    #[test]
+    fn a_200_with_failed_items_is_read_item_by_item() {
+        let body = json!({"errors": true, "items": [
+            {"update": {"_id": "a", "status": 201, "result": "created"}},
+            {"update": {"_id": "b", "status": 400, "error": {"type": "mapper_parsing_exception",
+                "reason": "failed to parse field [year]", "caused_by": {"reason": "For input string: \"soon\""}}}},
+            {"update": {"_id": "c", "status": 429, "error": {"type": "es_rejected_execution_exception", "reason": "queue full"}}},
+            {"update": {"_id": "d", "status": 503, "error": {"type": "unavailable_shards_exception", "reason": "no shard"}}},
+            {"update": {"_id": "e", "status": 409, "error": {"type": "version_conflict_engine_exception", "reason": "conflict"}}}
+        ]});
+        let Response::Items(items) = read(200, body.to_string().as_bytes(), 5) else {
+            panic!("expected items");
+        };
+        assert_eq!(items[0], ItemOutcome::Written);
+        match &items[1] {
+            ItemOutcome::Rejected(m) => {
+                assert!(m.contains("mapper_parsing_exception"), "{m}");
+                assert!(m.contains("soon"), "{m}");
+            }
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+        assert!(matches!(items[2], ItemOutcome::Retry(_)));
+        assert!(matches!(items[3], ItemOutcome::Retry(_)));
+        assert!(matches!(items[4], ItemOutcome::Retry(_)));
+    }
+
+    #[test]
+    fn whole_responses_are_sorted() {
+        assert!(matches!(read(429, b"busy", 3), Response::RetryAll(_)));
+        assert!(matches!(read(503, b"", 3), Response::RetryAll(_)));
+        assert!(matches!(read(401, b"", 3), Response::RetryAll(_)));
+        assert_eq!(read(413, b"", 3), Response::TooLarge);
+        assert!(matches!(read(400, b"bad", 3), Response::RejectAll(_)));
+        assert!(matches!(read(200, b"<html>", 3), Response::RetryAll(_)));
+        let one = json!({"items": [{"update": {"status": 200}}]}).to_string();
+        assert!(matches!(
+            read(200, one.as_bytes(), 2),
+            Response::RetryAll(_)
+        ));
+    }
+}

@@ -1,0 +1,182 @@
+//! indexer: consumes `processed.etds`, `processed.tobacco`, `clusters`, `summaries`
+//! and `recommendations` and writes them into the search engine as partial updates
+//! through the `_bulk` API ([`actions`], [`bulk`], [`writer`]). A message's offset is
+//! committed only after its update is written or dead-lettered with the engine's
+//! error.
+
+pub mod actions;
+pub mod bulk;
+pub mod writer;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use elasticsearch::Elasticsearch;
+use runtime::{Incoming, Output, ProcessError, Processor};
+
+pub use actions::{Kind, Targets};
+pub use writer::{BatchSettings, Writer};
+
+/// The indexer's own settings (`DOCSTREAM_INDEXER_*`).
+#[derive(Debug, Clone)]
+pub struct IndexerSettings {
+    /// Which topic carries what: `DOCSTREAM_INDEXER_TOPIC_{ETDS,TOBACCO,CLUSTERS,
+    /// SUMMARIES,RECOMMENDATIONS}`, defaulting to the names in `topics.yaml`.
+    pub topics: Vec<(String, Kind)>,
+    pub batch: BatchSettings,
+    /// Larger documents are dead-lettered without a request
+    /// (`DOCSTREAM_INDEXER_MAX_DOC_BYTES`, default 50 MiB).
+    pub max_doc_bytes: usize,
+    /// `DOCSTREAM_INDEXER_INDEX_VERSION`: write to `<prefix>-<collection>-<version>`
+    /// instead of the aliases (to fill a new index for a rebuild).
+    pub index_version: Option<String>,
+}
+
+impl IndexerSettings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    pub fn from_vars(vars: &BTreeMap<String, String>) -> anyhow::Result<Self> {
+        let get = |k: &str| {
+            vars.get(&format!("DOCSTREAM_INDEXER_{k}"))
+                .filter(|v| !v.is_empty())
+                .cloned()
+        };
+        let number = |k: &str, default: usize| -> anyhow::Result<usize> {
+            match get(k) {
+                None => Ok(default),
+                Some(v) => match v.parse::<usize>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => {
+                        anyhow::bail!("DOCSTREAM_INDEXER_{k}: {v:?} is not a positive whole number")
+                    }
+                },
+            }
+        };
+        let topic = |k: &str, default: &str, kind| {
+            (
+                get(&format!("TOPIC_{k}")).unwrap_or_else(|| default.into()),
+                kind,
+            )
+        };
+        let d = BatchSettings::default();
+        let batch = BatchSettings {
+            max_docs: number("BATCH_DOCS", d.max_docs)?,
+            max_bytes: number("BATCH_BYTES", d.max_bytes)?,
+            linger: Duration::from_millis(number("LINGER_MS", 50)? as u64),
+            lanes: number("CONCURRENCY", d.lanes)?,
+            retry: runtime::RetryPolicy {
+                max: Duration::from_millis(number("RETRY_MAX_MS", 10_000)? as u64),
+                ..d.retry
+            },
+        };
+        Ok(Self {
+            topics: vec![
+                topic("ETDS", "processed.etds", Kind::ProcessedEtds),
+                topic("TOBACCO", "processed.tobacco", Kind::ProcessedTobacco),
+                topic("CLUSTERS", "clusters", Kind::Clusters),
+                topic("SUMMARIES", "summaries", Kind::Summaries),
+                topic("RECOMMENDATIONS", "recommendations", Kind::Recommendations),
+            ],
+            batch,
+            max_doc_bytes: number("MAX_DOC_BYTES", 50 << 20)?,
+            index_version: get("INDEX_VERSION"),
+        })
+    }
+
+    /// The input topics.
+    pub fn input_topics(&self) -> Vec<&str> {
+        self.topics.iter().map(|(t, _)| t.as_str()).collect()
+    }
+}
+
+/// The runtime processor.
+#[derive(Debug)]
+pub struct Indexer {
+    kinds: HashMap<String, Kind>,
+    targets: Targets,
+    writer: Writer,
+    es: Elasticsearch,
+    max_doc_bytes: usize,
+}
+
+impl Indexer {
+    /// `input_topics` must all be topics the settings give a kind.
+    pub fn new(
+        settings: &IndexerSettings,
+        input_topics: &[String],
+        targets: Targets,
+        es: Elasticsearch,
+        writer: Writer,
+    ) -> anyhow::Result<Self> {
+        let kinds: HashMap<String, Kind> = settings.topics.iter().cloned().collect();
+        if let Some(t) = input_topics.iter().find(|t| !kinds.contains_key(*t)) {
+            anyhow::bail!(
+                "input topic {t} carries nothing the indexer knows; set DOCSTREAM_INDEXER_TOPIC_* to say what it carries"
+            );
+        }
+        Ok(Self {
+            kinds,
+            targets,
+            writer,
+            es,
+            max_doc_bytes: settings.max_doc_bytes,
+        })
+    }
+}
+
+impl Processor for Indexer {
+    async fn process(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
+        let kind = self
+            .kinds
+            .get(msg.topic)
+            .copied()
+            .ok_or_else(|| ProcessError::Invalid(format!("unexpected topic {}", msg.topic)))?;
+        let payload = msg.payload.unwrap_or_default();
+        if payload.len() > self.max_doc_bytes {
+            return Err(ProcessError::Invalid(format!(
+                "document of {} bytes is over the limit of {} (DOCSTREAM_INDEXER_MAX_DOC_BYTES)",
+                payload.len(),
+                self.max_doc_bytes
+            )));
+        }
+        let action = actions::action(kind, msg.key, payload, &self.targets)
+            .map_err(ProcessError::Invalid)?;
+        Ok(Output::confirmed_by(self.writer.submit(action)))
+    }
+
+    async fn ready(&self) -> bool {
+        self.es
+            .ping()
+            .request_timeout(Duration::from_secs(3))
+            .send()
+            .await
+            .is_ok_and(|r| r.status_code().is_success())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_default_to_the_topics_file_names() {
+        let s = IndexerSettings::from_vars(&BTreeMap::new()).expect("defaults");
+        assert_eq!(
+            s.input_topics(),
+            [
+                "processed.etds",
+                "processed.tobacco",
+                "clusters",
+                "summaries",
+                "recommendations"
+            ]
+        );
+        assert_eq!(s.batch.max_docs, 1000);
+        let vars: BTreeMap<String, String> =
+            [("DOCSTREAM_INDEXER_BATCH_DOCS".to_owned(), "0".to_owned())].into();
+        let e = IndexerSettings::from_vars(&vars).expect_err("zero");
+        assert!(e.to_string().contains("BATCH_DOCS"), "{e}");
+    }
+}
