@@ -2,6 +2,8 @@
 //! subject and its baseline in the same run on the same servers, because these
 //! machines are noisy, and prints the ratio as its last line.
 
+mod e2e_bench;
+mod index_bench;
 mod kafka;
 mod runtime_bench;
 mod scale_bench;
@@ -33,6 +35,11 @@ enum Bench {
     Scale(scale_bench::Args),
     /// tobacco-ingest next to the runtime's bare passthrough; text cleaning MB/s.
     Tobacco(tobacco_bench::Args),
+    /// Kafka and the indexer next to a direct bulk loader into the search engine.
+    Index(index_bench::Args),
+    /// Raw documents to searchable through ingest and the indexer: p50 and p99 latency
+    /// at half the saturation rate.
+    E2e(e2e_bench::Args),
 }
 
 #[tokio::main]
@@ -42,5 +49,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Runtime(args) => runtime_bench::run(&cli.brokers, &args).await,
         Bench::Scale(args) => scale_bench::run(&cli.brokers, &args).await,
         Bench::Tobacco(args) => tobacco_bench::run(&cli.brokers, &args).await,
+        Bench::Index(args) => index_bench::run(&cli.brokers, &args).await,
+        Bench::E2e(args) => e2e_bench::run(&cli.brokers, &args).await,
     }
 }

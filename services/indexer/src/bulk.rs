@@ -1,30 +1,30 @@
 //! The `_bulk` request body for a batch of updates, and what each item's result means.
 //! A 200 response can hide failed items, so every item's status is read.
 
+use bytes::Bytes;
 use serde_json::Value;
 
 use crate::actions::Action;
 
-/// The two lines of one update: the action and `{"doc":…,"doc_as_upsert":true}`.
-/// `retry_on_conflict` lets the engine redo an update that raced another writer of
-/// the same document (the summarizer's write against the ingest's).
-pub fn lines(a: &Action) -> [Vec<u8>; 2] {
-    let head = format!(
-        r#"{{"update":{{"_index":{},"_id":{},"retry_on_conflict":5}}}}"#,
-        Value::from(a.index.as_str()),
-        Value::from(a.id.as_str())
-    );
-    let mut doc = Vec::with_capacity(a.doc.len() + 32);
-    doc.extend_from_slice(br#"{"doc":"#);
-    doc.extend_from_slice(&a.doc);
-    doc.extend_from_slice(br#","doc_as_upsert":true}"#);
-    [head.into_bytes(), doc]
+/// The two lines of one write: `create` with the fields, or `update` with
+/// `{"doc":…,"doc_as_upsert":true}`. `retry_on_conflict` lets the engine redo an
+/// update that raced another writer of the same document.
+pub fn lines(a: &Action) -> [Bytes; 2] {
+    let (index, id) = (Value::from(a.index.as_str()), Value::from(a.id.as_str()));
+    if a.create {
+        let head = format!(r#"{{"create":{{"_index":{index},"_id":{id}}}}}"#);
+        return [head.into(), a.fields.clone()];
+    }
+    let head = format!(r#"{{"update":{{"_index":{index},"_id":{id},"retry_on_conflict":5}}}}"#);
+    [head.into(), a.update_line()]
 }
 
 /// What became of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemOutcome {
     Written,
+    /// A `create` found the document there already: send it as the update.
+    Exists,
     /// Worth sending again: the engine was busy (429), failing (5xx), raced (409),
     /// or the index is missing for now.
     Retry(String),
@@ -72,11 +72,17 @@ pub fn read(status: u16, body: &[u8], n: usize) -> Response {
 }
 
 fn item(v: &Value) -> ItemOutcome {
-    // {"update": {"status": 200, ...}} or {"update": {"status": 400, "error": {...}}}
-    let r = v.as_object().and_then(|o| o.values().next()).unwrap_or(v);
+    // {"update": {"status": 200, ...}} or {"create": {"status": 409, "error": {...}}}
+    let (op, r) = v
+        .as_object()
+        .and_then(|o| o.iter().next())
+        .map_or(("", v), |(k, r)| (k.as_str(), r));
     let status = r.get("status").and_then(Value::as_u64).unwrap_or(0);
     if (200..300).contains(&status) {
         return ItemOutcome::Written;
+    }
+    if op == "create" && status == 409 {
+        return ItemOutcome::Exists;
     }
     let error = r.get("error");
     let kind = error
@@ -107,17 +113,23 @@ mod tests {
 
     #[test]
     fn lines_are_an_update_with_upsert() {
-        let a = Action {
-            index: "ds-etds".into(),
-            id: "etd:10919/\"1".into(),
-            doc: br#"{"title":"x"}"#.to_vec(),
-        };
+        let mut a = Action::update(
+            "ds-etds".into(),
+            "etd:10919/\"1".into(),
+            br#"{"title":"x"}"#.as_slice(),
+        );
         let [head, doc] = lines(&a);
         let head: Value = serde_json::from_slice(&head).expect("json");
         assert_eq!(head["update"]["_id"], "etd:10919/\"1");
         assert_eq!(head["update"]["_index"], "ds-etds");
         let doc: Value = serde_json::from_slice(&doc).expect("json");
         assert_eq!(doc, json!({"doc": {"title": "x"}, "doc_as_upsert": true}));
+        a.create = true;
+        let [head, doc] = lines(&a);
+        let head: Value = serde_json::from_slice(&head).expect("json");
+        assert_eq!(head["create"]["_id"], "etd:10919/\"1");
+        let doc: Value = serde_json::from_slice(&doc).expect("json");
+        assert_eq!(doc, json!({"title": "x"}));
     }
 
     #[test]
@@ -128,9 +140,10 @@ mod tests {
                 "reason": "failed to parse field [year]", "caused_by": {"reason": "For input string: \"soon\""}}}},
             {"update": {"_id": "c", "status": 429, "error": {"type": "es_rejected_execution_exception", "reason": "queue full"}}},
             {"update": {"_id": "d", "status": 503, "error": {"type": "unavailable_shards_exception", "reason": "no shard"}}},
-            {"update": {"_id": "e", "status": 409, "error": {"type": "version_conflict_engine_exception", "reason": "conflict"}}}
+            {"update": {"_id": "e", "status": 409, "error": {"type": "version_conflict_engine_exception", "reason": "conflict"}}},
+            {"create": {"_id": "f", "status": 409, "error": {"type": "version_conflict_engine_exception", "reason": "exists"}}}
         ]});
-        let Response::Items(items) = read(200, body.to_string().as_bytes(), 5) else {
+        let Response::Items(items) = read(200, body.to_string().as_bytes(), 6) else {
             panic!("expected items");
         };
         assert_eq!(items[0], ItemOutcome::Written);
@@ -144,6 +157,7 @@ mod tests {
         assert!(matches!(items[2], ItemOutcome::Retry(_)));
         assert!(matches!(items[3], ItemOutcome::Retry(_)));
         assert!(matches!(items[4], ItemOutcome::Retry(_)));
+        assert_eq!(items[5], ItemOutcome::Exists);
     }
 
     #[test]

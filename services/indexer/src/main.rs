@@ -4,29 +4,23 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use indexer::{Indexer, IndexerSettings, Targets, Writer};
-use runtime::{Defaults, Metrics, RuntimeConfig};
+use indexer::{Indexer, IndexerSettings, Targets};
+use runtime::Metrics;
 use searchindex::{EngineSettings, Layout};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     runtime::init_tracing();
-    let settings = IndexerSettings::from_env()?;
-    let config = RuntimeConfig::from_env(
-        "indexer",
-        &Defaults {
-            input_topics: &settings.input_topics(),
-            output_topic: None,
-        },
-    )?;
+    let vars = std::env::vars().collect();
+    let settings = IndexerSettings::from_vars(&vars)?;
+    let config = settings.runtime_config(&vars)?;
     let engine = EngineSettings::from_env()?;
     let es = engine.client()?;
     let layout = Layout::new(&engine);
     ensure_layout(&layout, &es, settings.index_version.as_deref()).await?;
     let targets = Targets::new(&layout, settings.index_version.as_deref());
     let metrics = Metrics::new(&config.service);
-    let writer = Writer::start(&es, settings.batch, &metrics);
-    let indexer = Indexer::new(&settings, &config.input_topics, targets, es, writer)?;
+    let indexer = Indexer::start(&settings, &config, targets, es, &metrics)?;
     runtime::serve_with_metrics(config, metrics, indexer).await
 }
 

@@ -37,7 +37,7 @@ pub struct BatchSettings {
 impl Default for BatchSettings {
     fn default() -> Self {
         Self {
-            max_docs: 1000,
+            max_docs: 500,
             max_bytes: 8 << 20,
             linger: Duration::from_millis(50),
             lanes: 4,
@@ -58,7 +58,7 @@ struct Item {
 
 impl Item {
     fn bytes(&self) -> usize {
-        self.action.doc.len() + self.action.id.len() + 96
+        self.action.fields.len() + self.action.id.len() + 96
     }
 }
 
@@ -141,8 +141,14 @@ impl Lane {
             // redone after it, so the last one still wins
             let mut redo: HashSet<String> = HashSet::new();
             let (mut written, mut rejected, mut first_reason) = (0, 0, None);
-            for (item, outcome) in batch.into_iter().zip(outcomes) {
+            for (mut item, outcome) in batch.into_iter().zip(outcomes) {
                 match outcome {
+                    ItemOutcome::Exists => {
+                        // created first, found there: the partial update, at once
+                        item.action.create = false;
+                        redo.insert(item.action.id.clone());
+                        retry.push(item);
+                    }
                     ItemOutcome::Retry(reason) => {
                         first_reason.get_or_insert(reason);
                         redo.insert(item.action.id.clone());
@@ -164,6 +170,11 @@ impl Lane {
             self.metrics.sink_items("rejected", rejected);
             if retry.is_empty() {
                 return;
+            }
+            if first_reason.is_none() {
+                // only documents that existed: send their updates now
+                batch = retry;
+                continue;
             }
             self.metrics.sink_items("retried", retry.len());
             let delay = backoff.next_delay().unwrap_or(self.settings.retry.max);
@@ -223,7 +234,7 @@ impl Lane {
     }
 
     async fn send(&self, items: &[Item]) -> Response {
-        let body: Vec<Vec<u8>> = items.iter().flat_map(|i| bulk::lines(&i.action)).collect();
+        let body: Vec<bytes::Bytes> = items.iter().flat_map(|i| bulk::lines(&i.action)).collect();
         let sent = self
             .es
             .bulk(BulkParts::None)

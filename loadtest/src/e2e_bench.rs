@@ -1,0 +1,234 @@
+//! `loadtest e2e`: raw tobacco documents published to Kafka, through tobacco-ingest
+//! and the indexer (both on the runtime, in this process) into the search engine.
+//! First the saturation rate (a backlog drained as fast as it goes), then documents
+//! published at half that rate, each one's latency from publish to searchable
+//! (visible to a search). Prints p50 and p99. ETDs join when etd-ingest exists.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use contracts::encode;
+use elasticsearch::{CountParts, Elasticsearch, SearchParts};
+use indexer::{Indexer, IndexerSettings, Targets};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use runtime::{Defaults, Health, Metrics, RuntimeConfig};
+use searchindex::{Collection, EngineSettings, Layout};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::kafka;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Documents of the saturation backlog.
+    #[arg(long, default_value_t = 20_000)]
+    backlog: usize,
+    /// Seconds of publishing at half the saturation rate.
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    #[arg(long, default_value_t = 6)]
+    partitions: i32,
+}
+
+type Task = tokio::task::JoinHandle<runtime::Result<()>>;
+
+pub async fn run(brokers: &str, args: &Args) -> Result<()> {
+    let engine = EngineSettings::from_env()?;
+    let es = engine.client()?;
+    let mut layout = Layout::new(&engine);
+    layout.prefix = kafka::unique("bench-e2e");
+    layout.ensure(&es).await?;
+    let (raw, processed) = (kafka::unique("bench-raw"), kafka::unique("bench-processed"));
+    kafka::create_topics(brokers, &[&raw, &processed], args.partitions).await?;
+
+    // saturation: a backlog, drained
+    kafka::fill(brokers, &raw, args.backlog, |i| {
+        let d = crate::tobacco_bench::document(i);
+        (d.id.to_string(), encode(&d))
+    })
+    .await?;
+    let stop = CancellationToken::new();
+    let t0 = Instant::now();
+    let tasks = start(brokers, &es, &layout, &raw, &processed, &stop)?;
+    wait_count(&es, &layout, args.backlog).await?;
+    let saturation = args.backlog as f64 / t0.elapsed().as_secs_f64();
+    println!(
+        "saturation: {saturation:.0} docs/s ({} raw tobacco documents to searchable)",
+        args.backlog
+    );
+
+    // half that rate, each document timed from publish to searchable
+    let rate = saturation / 2.0;
+    let total = (rate * args.seconds as f64) as usize;
+    let producer: FutureProducer = kafka::config(brokers).set("linger.ms", "1").create()?;
+    let published: std::sync::Arc<std::sync::Mutex<HashMap<String, Instant>>> =
+        std::sync::Arc::default();
+    let publisher = {
+        let (published, raw) = (published.clone(), raw.clone());
+        tokio::spawn(async move {
+            let start = Instant::now();
+            for i in 0..total {
+                let d = crate::tobacco_bench::document(10_000_000 + i);
+                let id = d.id.to_string();
+                let payload = encode(&d);
+                let due = start + Duration::from_secs_f64(i as f64 / rate);
+                tokio::time::sleep_until(due.into()).await;
+                if let Ok(mut p) = published.lock() {
+                    p.insert(id.clone(), Instant::now());
+                }
+                let _ = producer.send_result(FutureRecord::to(&raw).key(&id).payload(&payload));
+            }
+            producer.flush(Duration::from_secs(30))
+        })
+    };
+    let mut latencies = Vec::with_capacity(total);
+    let deadline = Instant::now() + Duration::from_secs(args.seconds + 120);
+    while latencies.len() < total {
+        ensure!(
+            Instant::now() < deadline,
+            "only {} of {total} searchable",
+            latencies.len()
+        );
+        let waiting: Vec<(String, Instant)> = {
+            let p = published.lock().map_err(|_| anyhow::anyhow!("lock"))?;
+            let mut v: Vec<_> = p.iter().map(|(k, t)| (k.clone(), *t)).collect();
+            v.sort_by_key(|(_, t)| *t);
+            v.truncate(5000);
+            v
+        };
+        if waiting.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        let ids: Vec<&str> = waiting.iter().map(|(k, _)| k.as_str()).collect();
+        let names = [layout.alias(Collection::Tobacco)];
+        let r = es
+            .search(SearchParts::Index(&[&names[0]]))
+            .body(json!({"query": {"ids": {"values": ids}}, "_source": false, "size": ids.len()}))
+            .send()
+            .await?;
+        let v: Value = r.json().await?;
+        let now = Instant::now();
+        let found: Vec<String> = v["hits"]["hits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|h| h["_id"].as_str().map(str::to_owned))
+            .collect();
+        {
+            let mut p = published.lock().map_err(|_| anyhow::anyhow!("lock"))?;
+            for id in found {
+                if let Some(t) = p.remove(&id) {
+                    latencies.push(now - t);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    publisher.await?.context("flush")?;
+    stop.cancel();
+    for t in tasks {
+        t.await??;
+    }
+    kafka::delete_topics(brokers, &[&raw, &processed]).await;
+    let _ = es
+        .indices()
+        .delete(elasticsearch::indices::IndicesDeleteParts::Index(&[
+            &format!("{}-*", layout.prefix),
+        ]))
+        .send()
+        .await;
+    latencies.sort();
+    let pct =
+        |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+    println!(
+        "published {total} documents at {rate:.0} docs/s (half the saturation rate) for {} s",
+        args.seconds
+    );
+    println!("publish to searchable: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (the engine refreshes every 1 s)", pct(0.5), pct(0.99), pct(1.0));
+    Ok(())
+}
+
+/// tobacco-ingest and the indexer on the runtime, in this process.
+fn start(
+    brokers: &str,
+    es: &Elasticsearch,
+    layout: &Layout,
+    raw: &str,
+    processed: &str,
+    stop: &CancellationToken,
+) -> Result<Vec<Task>> {
+    let vars = |service: &str, inputs: &str, output: Option<&str>| -> BTreeMap<String, String> {
+        let mut v: BTreeMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("DOCSTREAM_"))
+            .collect();
+        v.insert("DOCSTREAM_KAFKA_BROKERS".into(), brokers.into());
+        v.insert("DOCSTREAM_INPUT_TOPICS".into(), inputs.into());
+        v.insert("DOCSTREAM_GROUP_ID".into(), kafka::unique(service));
+        v.insert("DOCSTREAM_DLQ_TOPIC".into(), kafka::unique("bench-dlq"));
+        if let Some(o) = output {
+            v.insert("DOCSTREAM_OUTPUT_TOPIC".into(), o.into());
+        }
+        v
+    };
+    let none = Defaults {
+        input_topics: &[],
+        output_topic: None,
+    };
+    let ingest_config = RuntimeConfig::from_vars(
+        "tobacco-ingest",
+        &none,
+        &vars("bench-ingest", raw, Some(processed)),
+    )?;
+    let ingest = tobacco_ingest::Ingest {
+        output: processed.to_owned(),
+        limits: tobacco_ingest::Limits::default(),
+    };
+    let mut iv = vars("bench-indexer", processed, None);
+    iv.insert("DOCSTREAM_INDEXER_TOPIC_TOBACCO".into(), processed.into());
+    let settings = IndexerSettings::from_vars(&iv)?;
+    let index_config = settings.runtime_config(&iv)?;
+    let metrics = Metrics::new("indexer");
+    let indexer = Indexer::start(
+        &settings,
+        &index_config,
+        Targets::new(layout, None),
+        es.clone(),
+        &metrics,
+    )?;
+    Ok(vec![
+        tokio::spawn(runtime::run(
+            ingest_config,
+            ingest,
+            Metrics::new("tobacco-ingest"),
+            Health::default(),
+            stop.clone(),
+        )),
+        tokio::spawn(runtime::run(
+            index_config,
+            indexer,
+            metrics,
+            Health::default(),
+            stop.clone(),
+        )),
+    ])
+}
+
+async fn wait_count(es: &Elasticsearch, layout: &Layout, n: usize) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(900);
+    let alias = layout.alias(Collection::Tobacco);
+    loop {
+        let r = es.count(CountParts::Index(&[&alias])).send().await?;
+        let v: Value = r.json().await?;
+        let c = v["count"].as_u64().unwrap_or(0);
+        if c >= n as u64 {
+            return Ok(());
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "{c} of {n} searchable after 900 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
