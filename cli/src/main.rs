@@ -2,6 +2,7 @@
 
 mod publish;
 mod roundtrip;
+mod sample;
 mod search;
 
 use std::path::PathBuf;
@@ -38,6 +39,9 @@ enum Command {
     /// The index layout: point a collection's alias at a rebuilt index.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Load a generated sample collection into the source databases.
+    #[command(subcommand)]
+    Sample(SampleCommand),
     /// Send one record through Kafka into the search engine and find it.
     Roundtrip {
         /// The search engine's URL.
@@ -67,6 +71,29 @@ struct SearchArgs {
     /// How many hits to show.
     #[arg(long, default_value_t = 10)]
     size: usize,
+}
+
+#[derive(Debug, Subcommand)]
+enum SampleCommand {
+    /// Tobacco documents (UCSF records with OCR'd pages) into the MySQL table the
+    /// tobacco source reads (created when missing).
+    Tobacco {
+        #[arg(long, default_value_t = 300)]
+        count: usize,
+        #[arg(
+            long,
+            env = "DOCSTREAM_MYSQL_URL",
+            default_value = "mysql://docstream:docstream@127.0.0.1:3306/docstream",
+            hide_env_values = true
+        )]
+        mysql_url: String,
+        #[arg(
+            long,
+            env = "DOCSTREAM_SOURCE_TABLE",
+            default_value = "tobacco_documents"
+        )]
+        table: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +203,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             search::swap(&engine, collection, &index)
                 .await
                 .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Sample(SampleCommand::Tobacco {
+            count,
+            mysql_url,
+            table,
+        }) => {
+            let n = sample::load_tobacco(&mysql_url, &table, count).await?;
+            println!("loaded {n} tobacco documents into {table}");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Roundtrip { es_url } => roundtrip::run(&kafka, &es_url)
             .await

@@ -1,0 +1,170 @@
+//! `docstream sample`: a generated sample collection loaded into the source
+//! databases, as the library's own systems would hold it, for the demo and for trying
+//! things out. Tobacco documents go into MariaDB's table in the UCSF shape the MySQL
+//! source reads.
+
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+use sqlx::mysql::MySqlPoolOptions;
+
+const TYPES: &[&str] = &[
+    "memo",
+    "letter",
+    "report",
+    "deposition",
+    "minutes",
+    "advertisement",
+];
+const ORGS: &[&str] = &[
+    "Philip Morris",
+    "R.J. Reynolds",
+    "Brown & Williamson",
+    "Lorillard",
+    "Tobacco Institute",
+    "Federal Trade Commission",
+    "American Cancer Society",
+];
+const TOPICS: &[&str] = &[
+    "nicotine",
+    "advertising",
+    "youth smoking",
+    "health research",
+    "filters",
+    "sales",
+    "litigation",
+    "public relations",
+];
+const MONTHS: &[&str] = &[
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const CASES: &[&str] = &[
+    "State of Minnesota v. Philip Morris",
+    "United States v. Philip Morris",
+];
+
+/// The `i`th generated UCSF document: varied types, organizations, topics and dates,
+/// and OCR'd pages with deposition line numbers and words hyphenated across lines.
+pub fn tobacco_document(i: usize) -> Value {
+    let pick = |list: &[&'static str], salt: usize| list[(i * 7 + salt * 13 + i / 3) % list.len()];
+    let (kind, topic, org) = (pick(TYPES, 0), pick(TOPICS, 1), pick(ORGS, 2));
+    let other = pick(ORGS, 5);
+    let year = 1965 + (i * 11) % 35;
+    let pages = 1 + i % 3;
+    let text_content: Vec<Value> = (1..=pages)
+        .map(|p| {
+            let mut lines = vec![format!("{:05}", 1000 + i * 3 + p)];
+            // deposition style: numbered lines, a word hyphenated across two of them
+            for n in (1..=24).step_by(2) {
+                lines.push(format!(
+                    "{n}  The {kind} from {org} discusses {topic} and the re-\t{}  sponse of {other} in {year}, page {p}.",
+                    n + 1
+                ));
+            }
+            json!({ "page": p.to_string(), "content": lines.join("\t") })
+        })
+        .collect();
+    json!({
+        "Legacy_(LTDL2)_Tobacco_Id": format!("dmo{i:05}"),
+        "Title": format!("{} {kind} on {topic}", capitalize(org)),
+        "Document_Date": format!("{} {} {year}", 1 + i % 28, MONTHS[i % 12]),
+        "Date_Added_UCSF": "2 February 2002",
+        "Case": CASES[i % 2],
+        "Description": format!("{} {kind} about {topic} involving {org} and {other}.", if kind.starts_with('a') { "An" } else { "A" }),
+        "Document_Type": kind,
+        "Organization_Mentioned": format!("{org}; {other}"),
+        "Topic": format!("{topic}; {}", pick(TOPICS, 4)),
+        "Bates_Number_prefix": "DMO",
+        "Numeric_start_bates": format!("{}", 100_000 + i * 10),
+        "Numeric_end_bates": format!("{}", 100_000 + i * 10 + pages - 1),
+        "Page_Count": pages.to_string(),
+        "availablility": "public",
+        "text_content": text_content
+    })
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Inserts `count` generated documents into `table` (created when missing, in the
+/// layout the MySQL source expects). Returns how many rows were written.
+pub async fn load_tobacco(mysql_url: &str, table: &str, count: usize) -> Result<usize> {
+    anyhow::ensure!(
+        !table.is_empty() && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "table {table:?} is not a plain sql name"
+    );
+    let pool = MySqlPoolOptions::new()
+        .max_connections(2)
+        .connect(mysql_url)
+        .await
+        .context("connect to MariaDB/MySQL (DOCSTREAM_MYSQL_URL)")?;
+    sqlx::query(&format!(
+        "CREATE TABLE IF NOT EXISTS {table} (seq BIGINT AUTO_INCREMENT PRIMARY KEY, \
+         document JSON NOT NULL, updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) \
+         ON UPDATE CURRENT_TIMESTAMP(6), KEY (updated_at, seq))"
+    ))
+    .execute(&pool)
+    .await
+    .with_context(|| format!("create table {table}"))?;
+    for chunk in (0..count).collect::<Vec<_>>().chunks(100) {
+        let mut tx = pool.begin().await?;
+        for &i in chunk {
+            sqlx::query(&format!("INSERT INTO {table} (document) VALUES (?)"))
+                .bind(tobacco_document(i).to_string())
+                .execute(&mut *tx)
+                .await
+                .with_context(|| format!("insert into {table}"))?;
+        }
+        tx.commit().await?;
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_documents_are_valid_ucsf_records_and_vary() {
+        let docs: Vec<contracts::UcsfDocument> = (0..50)
+            .map(|i| serde_json::from_value(tobacco_document(i)).expect("a UCSF record"))
+            .collect();
+        for d in &docs {
+            contracts::RawTobacco::new(d.clone()).expect("has an id");
+        }
+        let types: std::collections::BTreeSet<_> = docs
+            .iter()
+            .filter_map(|d| d.document_type.clone())
+            .collect();
+        assert!(types.len() >= 4, "{types:?}");
+        let ids: std::collections::BTreeSet<_> =
+            docs.iter().filter_map(|d| d.tobacco_id.clone()).collect();
+        assert_eq!(ids.len(), 50);
+    }
+
+    #[test]
+    fn generated_pages_clean_like_depositions() {
+        let d: contracts::UcsfDocument =
+            serde_json::from_value(tobacco_document(3)).expect("a UCSF record");
+        let page = textclean::clean_page(&d.text_content[0].content);
+        assert!(page.contains("the response of"), "{page}");
+        assert!(
+            !page.lines().any(|l| l.starts_with(char::is_numeric)),
+            "{page}"
+        );
+    }
+}
