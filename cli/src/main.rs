@@ -42,6 +42,9 @@ enum Command {
     /// Load a generated sample collection into the source databases.
     #[command(subcommand)]
     Sample(SampleCommand),
+    /// Kubernetes manifests for every service.
+    #[command(subcommand)]
+    K8s(K8sCommand),
     /// Send one record through Kafka into the search engine and find it.
     Roundtrip {
         /// The search engine's URL.
@@ -71,6 +74,19 @@ struct SearchArgs {
     /// How many hits to show.
     #[arg(long, default_value_t = 10)]
     size: usize,
+}
+
+#[derive(Debug, Subcommand)]
+enum K8sCommand {
+    /// Write k8s/ from the workspace, topics.yaml and k8s/services.yaml.
+    Generate {
+        /// The checkout.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Change nothing; fail when a generated file is missing, different or extra.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -204,6 +220,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .await
                 .map(|()| ExitCode::SUCCESS)
         }
+        Command::K8s(K8sCommand::Generate { root, check }) => k8s_generate(&root, check),
         Command::Sample(SampleCommand::Tobacco {
             count,
             mysql_url,
@@ -217,6 +234,29 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             .await
             .map(|()| ExitCode::SUCCESS),
     }
+}
+
+fn k8s_generate(root: &std::path::Path, check: bool) -> Result<ExitCode> {
+    let files = deploy::generate(&deploy::read_inputs(root)?)?;
+    if check {
+        let stale = deploy::stale(root, &files)?;
+        for s in &stale {
+            println!("stale: {s}");
+        }
+        if !stale.is_empty() {
+            println!("run `docstream k8s generate` and commit the result");
+            return Ok(ExitCode::FAILURE);
+        }
+        println!("k8s/ is up to date ({} files)", files.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    deploy::write(root, &files)?;
+    println!(
+        "wrote {} files under {}",
+        files.len(),
+        root.join("k8s").display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn topics_apply(kafka: &ClientConfig, args: &TopicsArgs) -> Result<ExitCode> {

@@ -1,0 +1,99 @@
+//! `k8s/services.yaml`: what an operator edits.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub namespace: String,
+    pub image: Image,
+    pub kafka: Peer,
+    /// The Strimzi Kafka cluster topics belong to (`strimzi.io/cluster`).
+    pub strimzi_cluster: String,
+    pub search: Peer,
+    /// Source databases by name (`mysql`, `mongo`).
+    #[serde(default)]
+    pub databases: BTreeMap<String, Peer>,
+    /// Where Prometheus runs (allowed to scrape) and the label its ServiceMonitor
+    /// selector wants.
+    pub monitoring: Monitoring,
+    pub defaults: Tuning,
+    pub deployments: Vec<Deployment>,
+}
+
+/// Image names: `<registry>/<crate>:<tag>`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    pub registry: String,
+    pub tag: String,
+}
+
+/// Something the services talk to: its address, and where it runs (for the
+/// NetworkPolicies).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Peer {
+    /// What the services are given (`DOCSTREAM_KAFKA_BROKERS`, `DOCSTREAM_ES_URL`, ...).
+    pub address: String,
+    pub namespace: String,
+    pub pod_labels: BTreeMap<String, String>,
+    pub port: i32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    pub namespace: String,
+    pub service_monitor_labels: BTreeMap<String, String>,
+}
+
+/// Knobs with defaults, each overridable per deployment.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tuning {
+    pub replicas: Option<i32>,
+    pub min_replicas: Option<i32>,
+    pub max_replicas: Option<i32>,
+    /// Consumer lag per replica that KEDA scales on.
+    pub lag_threshold: Option<i64>,
+    pub cpu_request: Option<String>,
+    pub cpu_limit: Option<String>,
+    pub memory_request: Option<String>,
+    pub memory_limit: Option<String>,
+    /// The runtime's shutdown deadline; the pod's grace period is longer.
+    pub shutdown_deadline_secs: Option<i64>,
+}
+
+/// One Deployment.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// The deployment's name, also the runtime's service name (metrics prefix, consumer
+    /// group `docstream-<name>`) and its name in `topics.yaml`.
+    pub name: String,
+    /// The service crate whose image it runs.
+    #[serde(rename = "crate")]
+    pub crate_name: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// A source connector: exactly one replica, no autoscaling.
+    #[serde(default)]
+    pub singleton: bool,
+    /// Talks to the search engine.
+    #[serde(default)]
+    pub search: bool,
+    /// The source database it reads (a key of `databases`).
+    pub database: Option<String>,
+    /// Secrets whose keys become environment variables (credentials).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Plain environment, in the deployment's ConfigMap.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub tuning: Tuning,
+}

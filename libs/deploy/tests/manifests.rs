@@ -1,0 +1,373 @@
+//! The committed manifests under k8s/: generated from the current inputs (stale files
+//! fail here), well-formed (each document parses back into its typed Kubernetes
+//! object), and holding the invariants an operator relies on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use deploy::crd::{KafkaTopic, ScaledObject, ServiceMonitor};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::Deserialize;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every document of every generated file: (file, kind, yaml value).
+fn documents() -> Vec<(String, String, serde_yaml::Value)> {
+    let mut out = Vec::new();
+    for path in deploy::generated_files(&root()).expect("k8s/") {
+        let text = std::fs::read_to_string(root().join(&path)).expect("read");
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            let v = serde_yaml::Value::deserialize(doc).expect("yaml");
+            let kind = v["kind"].as_str().expect("kind").to_owned();
+            out.push((path.display().to_string(), kind, v));
+        }
+    }
+    out
+}
+
+fn typed<T: serde::de::DeserializeOwned>(v: &serde_yaml::Value) -> T {
+    serde_yaml::from_value(v.clone()).expect("a well-formed object")
+}
+
+#[test]
+fn committed_manifests_are_what_the_inputs_generate() {
+    let inputs = deploy::read_inputs(&root()).expect("inputs");
+    let files = deploy::generate(&inputs).expect("generate");
+    let stale = deploy::stale(&root(), &files).expect("compare");
+    assert!(
+        stale.is_empty(),
+        "k8s/ is stale, run `docstream k8s generate`: {stale:?}"
+    );
+}
+
+#[test]
+fn every_document_parses_back_into_its_type() {
+    let docs = documents();
+    assert!(docs.len() > 20, "only {} documents", docs.len());
+    for (file, kind, v) in &docs {
+        match kind.as_str() {
+            "Deployment" => drop(typed::<Deployment>(v)),
+            "Service" => drop(typed::<Service>(v)),
+            "ConfigMap" => drop(typed::<ConfigMap>(v)),
+            "PodDisruptionBudget" => drop(typed::<PodDisruptionBudget>(v)),
+            "NetworkPolicy" => drop(typed::<NetworkPolicy>(v)),
+            "Namespace" => drop(typed::<Namespace>(v)),
+            "HorizontalPodAutoscaler" => drop(typed::<HorizontalPodAutoscaler>(v)),
+            "ScaledObject" => drop(typed::<ScaledObject>(v)),
+            "ServiceMonitor" => drop(typed::<ServiceMonitor>(v)),
+            "KafkaTopic" => drop(typed::<KafkaTopic>(v)),
+            "Kustomization" => {}
+            other => panic!("{file}: unexpected kind {other}"),
+        }
+    }
+}
+
+#[test]
+fn deployments_probe_drain_and_run_locked_down() {
+    let docs = documents();
+    let crates = deploy::service_crates(&root()).expect("crates");
+    let port = runtime::RuntimeConfig::from_vars(
+        "any",
+        &runtime::Defaults {
+            input_topics: &["any"],
+            output_topic: None,
+        },
+        &BTreeMap::new(),
+    )
+    .expect("defaults")
+    .http_addr
+    .port();
+    let config_maps: HashMap<String, ConfigMap> = docs
+        .iter()
+        .filter(|d| d.1 == "ConfigMap")
+        .map(|d| {
+            let c: ConfigMap = typed(&d.2);
+            (c.metadata.name.clone().expect("name"), c)
+        })
+        .collect();
+    let mut images = Vec::new();
+    for (file, _, v) in docs.iter().filter(|d| d.1 == "Deployment") {
+        let d: Deployment = typed(v);
+        let name = d.metadata.name.clone().expect("name");
+        let labels = d.metadata.labels.clone().expect("labels");
+        for l in [
+            "name",
+            "instance",
+            "component",
+            "part-of",
+            "version",
+            "managed-by",
+        ] {
+            assert!(
+                labels.contains_key(&format!("app.kubernetes.io/{l}")),
+                "{file}: label {l}"
+            );
+        }
+        let pod = d
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.spec.clone())
+            .expect("pod");
+        let c = &pod.containers[0];
+        let metrics = c
+            .ports
+            .as_ref()
+            .expect("ports")
+            .iter()
+            .find(|p| p.name.as_deref() == Some("metrics"))
+            .expect("metrics port");
+        assert_eq!(
+            metrics.container_port,
+            i32::from(port),
+            "{file}: the runtime serves on {port}"
+        );
+        for (probe, path) in [
+            (&c.liveness_probe, "/livez"),
+            (&c.readiness_probe, "/readyz"),
+        ] {
+            let get = probe
+                .as_ref()
+                .and_then(|p| p.http_get.clone())
+                .expect("http probe");
+            assert_eq!(get.path.as_deref(), Some(path), "{file}");
+            assert_eq!(get.port, IntOrString::String("metrics".into()), "{file}");
+        }
+        // the grace period outlasts the runtime's shutdown deadline
+        let env_name = format!("{name}-env");
+        let cm = config_maps
+            .get(&env_name)
+            .unwrap_or_else(|| panic!("{file}: no ConfigMap {env_name}"));
+        let deadline: i64 = cm
+            .data
+            .as_ref()
+            .and_then(|d| d.get("DOCSTREAM_SHUTDOWN_DEADLINE_SECS"))
+            .expect("deadline")
+            .parse()
+            .expect("number");
+        assert!(
+            pod.termination_grace_period_seconds.expect("grace") > deadline,
+            "{file}"
+        );
+        let from = c.env_from.as_ref().expect("envFrom");
+        assert!(
+            from.iter().any(|f| f
+                .config_map_ref
+                .as_ref()
+                .is_some_and(|r| r.name == env_name)),
+            "{file}"
+        );
+        let sc = c.security_context.as_ref().expect("security context");
+        assert_eq!(sc.run_as_non_root, Some(true), "{file}");
+        assert_eq!(sc.read_only_root_filesystem, Some(true), "{file}");
+        assert_eq!(sc.allow_privilege_escalation, Some(false), "{file}");
+        assert_eq!(
+            sc.capabilities.as_ref().and_then(|c| c.drop.clone()),
+            Some(vec!["ALL".to_owned()]),
+            "{file}"
+        );
+        let res = c.resources.as_ref().expect("resources");
+        assert!(
+            res.requests.is_some() && res.limits.is_some(),
+            "{file}: resources"
+        );
+        let image = c.image.clone().expect("image");
+        let krate = image
+            .rsplit('/')
+            .next()
+            .and_then(|i| i.split(':').next())
+            .expect("crate")
+            .to_owned();
+        assert!(
+            crates.contains(&krate),
+            "{file}: image {image} is not a workspace service"
+        );
+        images.push(krate);
+    }
+    for c in &crates {
+        assert!(images.contains(c), "service crate {c} has no deployment");
+    }
+}
+
+#[test]
+fn scaling_follows_lag_and_never_passes_the_partitions() {
+    let topics = topics::TopicsFile::load(root().join("topics.yaml")).expect("topics");
+    let docs = documents();
+    let mut scaled = 0;
+    for (file, _, v) in docs.iter().filter(|d| d.1 == "ScaledObject") {
+        let so: ScaledObject = typed(v);
+        let name = so.spec.scale_target_ref.name.clone();
+        let inputs: Vec<_> = topics
+            .topics
+            .iter()
+            .filter(|t| t.consumers.contains(&name))
+            .collect();
+        assert!(
+            !inputs.is_empty(),
+            "{file}: scales a deployment with no input"
+        );
+        let cap = inputs.iter().map(|t| t.partitions).max().expect("inputs");
+        assert!(
+            so.spec.max_replica_count <= cap,
+            "{file}: {} > {cap} partitions",
+            so.spec.max_replica_count
+        );
+        assert!(
+            so.spec.min_replica_count >= 1
+                && so.spec.min_replica_count <= so.spec.max_replica_count
+        );
+        let mut trigger_topics: Vec<&str> = so
+            .spec
+            .triggers
+            .iter()
+            .map(|t| t.metadata["topic"].as_str())
+            .collect();
+        trigger_topics.sort_unstable();
+        let mut want: Vec<&str> = inputs.iter().map(|t| t.name.as_str()).collect();
+        want.sort_unstable();
+        assert_eq!(trigger_topics, want, "{file}");
+        for t in &so.spec.triggers {
+            assert_eq!(t.kind, "kafka");
+            assert_eq!(
+                t.metadata["consumerGroup"],
+                format!("docstream-{name}"),
+                "{file}"
+            );
+            assert!(t.metadata["lagThreshold"]
+                .parse::<i64>()
+                .is_ok_and(|l| l > 0));
+        }
+        // the documented alternative exists with the same bounds
+        let hpa = docs
+            .iter()
+            .find(|d| {
+                d.1 == "HorizontalPodAutoscaler" && d.2["metadata"]["name"].as_str() == Some(&name)
+            })
+            .expect("an HPA alternative");
+        let hpa: HorizontalPodAutoscaler = typed(&hpa.2);
+        assert_eq!(
+            hpa.spec.expect("spec").max_replicas,
+            so.spec.max_replica_count
+        );
+        scaled += 1;
+    }
+    assert!(scaled >= 2, "tobacco-ingest and indexer scale");
+    // sources never scale
+    assert!(!docs.iter().any(
+        |d| d.1 == "ScaledObject" && d.2["metadata"]["name"].as_str() == Some("tobacco-source")
+    ));
+}
+
+#[test]
+fn network_policies_allow_only_kafka_search_and_own_database() {
+    let settings = deploy::read_inputs(&root()).expect("inputs").settings;
+    let docs = documents();
+    let deny = docs
+        .iter()
+        .find(|d| {
+            d.1 == "NetworkPolicy" && d.2["metadata"]["name"].as_str() == Some("default-deny")
+        })
+        .expect("default deny");
+    let deny: NetworkPolicy = typed(&deny.2);
+    let spec = deny.spec.expect("spec");
+    assert!(spec.ingress.is_none() && spec.egress.is_none());
+    let ports = |name: &str| -> Vec<i32> {
+        let np = docs
+            .iter()
+            .find(|d| d.1 == "NetworkPolicy" && d.2["metadata"]["name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("{name}: no policy"));
+        let np: NetworkPolicy = typed(&np.2);
+        let mut p: Vec<i32> = np
+            .spec
+            .expect("spec")
+            .egress
+            .expect("egress")
+            .iter()
+            .flat_map(|r| r.ports.clone().unwrap_or_default())
+            .filter_map(|p| match p.port {
+                Some(IntOrString::Int(n)) => Some(n),
+                _ => None,
+            })
+            .collect();
+        p.sort_unstable();
+        p.dedup();
+        p
+    };
+    let (kafka, search, mysql) = (
+        settings.kafka.port,
+        settings.search.port,
+        settings.databases["mysql"].port,
+    );
+    let sorted = |mut v: Vec<i32>| {
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(ports("indexer"), sorted(vec![53, kafka, search]));
+    assert_eq!(ports("tobacco-ingest"), sorted(vec![53, kafka]));
+    assert_eq!(ports("tobacco-source"), sorted(vec![53, kafka, mysql]));
+}
+
+#[test]
+fn topics_become_strimzi_topics_and_kustomize_lists_everything() {
+    let topics = topics::TopicsFile::load(root().join("topics.yaml")).expect("topics");
+    let docs = documents();
+    let kt: Vec<KafkaTopic> = docs
+        .iter()
+        .filter(|d| d.1 == "KafkaTopic")
+        .map(|d| typed(&d.2))
+        .collect();
+    assert_eq!(kt.len(), topics.topics.len());
+    for t in &topics.topics {
+        let k = kt
+            .iter()
+            .find(|k| k.spec.topic_name == t.name)
+            .unwrap_or_else(|| panic!("no KafkaTopic {}", t.name));
+        assert_eq!(k.spec.partitions, t.partitions);
+        assert_eq!(k.spec.config["cleanup.policy"], t.cleanup_policy.as_kafka());
+    }
+    let kust = docs
+        .iter()
+        .find(|d| d.1 == "Kustomization")
+        .expect("kustomization");
+    let listed: Vec<&str> = kust.2["resources"]
+        .as_sequence()
+        .expect("resources")
+        .iter()
+        .filter_map(|r| r.as_str())
+        .collect();
+    for path in deploy::generated_files(&root()).expect("files") {
+        let rel = path
+            .strip_prefix("k8s")
+            .expect("under k8s")
+            .display()
+            .to_string();
+        if rel == "kustomization.yaml" || rel.starts_with("alternatives/") {
+            continue;
+        }
+        assert!(listed.contains(&rel.as_str()), "kustomization misses {rel}");
+    }
+}
+
+#[test]
+fn a_new_service_crate_gets_manifests_by_regenerating() {
+    let mut inputs = deploy::read_inputs(&root()).expect("inputs");
+    inputs.crates.push("summarizer".into());
+    let files = deploy::generate(&inputs).expect("generate");
+    let text = files
+        .get(Path::new("k8s/summarizer.yaml"))
+        .expect("a file for the new service");
+    assert!(
+        text.contains("image: ghcr.io/docstream/summarizer:"),
+        "{text}"
+    );
+    // and a typo in the settings is refused with its name
+    inputs.settings.deployments[0].crate_name = "no-such-crate".into();
+    let e = deploy::generate(&inputs).expect_err("unknown crate");
+    assert!(e.to_string().contains("no-such-crate"), "{e}");
+}
