@@ -7,6 +7,7 @@
 //! stack up first, so a missing server is a real failure, never a silent skip.
 
 mod kafka;
+pub mod pdf;
 mod service;
 
 use std::sync::Once;
