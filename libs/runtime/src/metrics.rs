@@ -5,7 +5,9 @@
 //! `…_in_flight`, `…_paused`, `…_consumer_lag{topic,partition}`, `…_rebalances_total`;
 //! and for services that write to a sink in batches (the indexer):
 //! `…_sink_requests_total{outcome}` (ok, retried), `…_sink_items_total{outcome}`
-//! (written, retried, rejected), `…_sink_request_seconds` and `…_sink_batch_items`.
+//! (written, retried, rejected), `…_sink_request_seconds` and `…_sink_batch_items`;
+//! and what a service reports of its own work: `…_outcomes_total{kind,value}` (the
+//! ETD ingest's `kind="fulltext"`, `value="encrypted"`, ...).
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -31,6 +33,12 @@ pub struct FailureLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OutcomeLabel {
     pub outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindValue {
+    pub kind: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -61,6 +69,7 @@ struct Inner {
     sink_items: Family<OutcomeLabel, Counter>,
     sink_seconds: Histogram,
     sink_batch: Histogram,
+    outcomes: Family<KindValue, Counter>,
 }
 
 type AtomicI64Wrapper = std::sync::atomic::AtomicI64;
@@ -150,8 +159,15 @@ impl Metrics {
             "Items per batched request to the sink",
             sink_batch.clone(),
         );
+        let outcomes = Family::<KindValue, Counter>::default();
+        registry.register(
+            "outcomes",
+            "What a service's own work came to, by kind and value",
+            outcomes.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
+                outcomes,
                 sink_requests,
                 sink_items,
                 sink_seconds,
@@ -227,6 +243,17 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc_by(n as u64);
+    }
+
+    /// Counts one outcome of a service's own work (`fulltext`, `encrypted`).
+    pub fn count(&self, kind: &str, value: &str) {
+        self.inner
+            .outcomes
+            .get_or_create(&KindValue {
+                kind: kind.to_owned(),
+                value: value.to_owned(),
+            })
+            .inc();
     }
 
     pub(crate) fn in_flight(&self) -> &Gauge {

@@ -10,7 +10,6 @@
 //! - empty page text: the page is kept, empty, so page numbers still line up;
 //! - text over the size limit: cut at the limit on a char boundary (repair noted).
 
-mod dates;
 pub mod source;
 
 use std::collections::HashSet;

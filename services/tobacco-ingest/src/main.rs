@@ -3,7 +3,7 @@
 //! deployment). Each: load config, start telemetry, build, run until shutdown.
 
 use anyhow::Context;
-use runtime::{Defaults, Health, KafkaSettings, Metrics, RuntimeConfig};
+use runtime::{Defaults, RuntimeConfig};
 use tobacco_ingest::{source, Ingest, Limits};
 
 #[tokio::main]
@@ -36,16 +36,5 @@ async fn consume() -> anyhow::Result<()> {
 
 async fn run_source() -> anyhow::Result<()> {
     let config = source::SourceConfig::from_env()?;
-    let shutdown = runtime::shutdown_on_signals();
-    let metrics = Metrics::new("tobacco-source");
-    let health = Health::default();
-    let addr = std::env::var("DOCSTREAM_HTTP_ADDR")
-        .unwrap_or_else(|_| "0.0.0.0:9000".into())
-        .parse()
-        .context("DOCSTREAM_HTTP_ADDR")?;
-    runtime::serve_http(addr, metrics.clone(), health.clone(), shutdown.clone())
-        .await
-        .context("start the http server")?;
-    let kafka = KafkaSettings::from_env().client_config();
-    source::run(config, kafka, metrics, health, shutdown).await
+    runtime::serve_source("tobacco-source", |cx| source::poll(config.clone(), cx)).await
 }

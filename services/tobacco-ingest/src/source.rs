@@ -33,11 +33,9 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use chrono::NaiveDateTime;
 use contracts::{encode, RawTobacco, UcsfDocument};
-use rdkafka::producer::FutureProducer;
 use runtime::Outgoing;
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
 use sqlx::Row;
-use tokio_util::sync::CancellationToken;
 
 /// Where to read and how.
 #[derive(Debug, Clone)]
@@ -206,51 +204,15 @@ async fn save_position(pool: &MySqlPool, c: &SourceConfig, p: Position) -> Resul
     Ok(())
 }
 
-/// Polls and publishes until `shutdown`. Errors (database or Kafka down) are retried
-/// with backoff; the position only moves after Kafka acknowledged the batch.
-pub async fn run(
-    c: SourceConfig,
-    kafka: rdkafka::ClientConfig,
-    metrics: runtime::Metrics,
-    health: runtime::Health,
-    shutdown: CancellationToken,
-) -> Result<()> {
-    let producer: FutureProducer = kafka
-        .clone()
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("linger.ms", "5")
-        .set("message.max.bytes", "10485760")
-        .create()
-        .context("kafka producer")?;
-    let mut backoff = runtime::Backoff::new(runtime::RetryPolicy {
-        max_attempts: 0,
-        ..Default::default()
-    });
-    while !shutdown.is_cancelled() {
-        match poll_forever(&c, &producer, &metrics, &health, &shutdown).await {
-            Ok(()) => break,
-            Err(e) => {
-                health.set_sink(false);
-                let delay = backoff.next_delay().unwrap_or(Duration::from_secs(30));
-                tracing::warn!(error = format!("{e:#}"), ?delay, "source failed, retrying");
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(delay) => {}
-                }
-            }
-        }
-    }
-    Ok(())
+/// Polls and publishes until shutdown (run by [`runtime::serve_source`], which
+/// restarts it with backoff after an error); the position only moves after Kafka
+/// acknowledged the batch.
+pub async fn poll(c: SourceConfig, cx: runtime::SourceContext) -> Result<()> {
+    poll_forever(&c, &cx).await
 }
 
-async fn poll_forever(
-    c: &SourceConfig,
-    producer: &FutureProducer,
-    metrics: &runtime::Metrics,
-    health: &runtime::Health,
-    shutdown: &CancellationToken,
-) -> Result<()> {
+async fn poll_forever(c: &SourceConfig, cx: &runtime::SourceContext) -> Result<()> {
+    let (metrics, health, shutdown) = (&cx.metrics, &cx.health, &cx.shutdown);
     let pool = connect(c).await?;
     let mut pos = load_position(&pool, c).await?;
     tracing::info!(table = %c.table, ts = %pos.ts, inc = pos.inc, "source starting");
@@ -272,50 +234,30 @@ async fn poll_forever(
         health.set_sink(true);
         health.set_kafka(true);
         let full = rows.len() == c.batch as usize;
-        let mut deliveries = Vec::with_capacity(rows.len());
+        let mut messages = Vec::with_capacity(rows.len());
         let mut last = pos;
         for row in &rows {
             let inc: i64 = row.try_get("inc")?;
             let ts: NaiveDateTime = row.try_get("ts")?;
             let doc: Option<String> = row.try_get("doc")?;
             last = Position { ts, inc };
-            let out = match to_raw(doc.as_deref().unwrap_or_default()) {
+            messages.push(match to_raw(doc.as_deref().unwrap_or_default()) {
                 Ok(raw) => Outgoing::keyed(c.topic.clone(), raw.id.to_string(), encode(&raw)),
                 Err(reason) => {
                     tracing::warn!(inc, error = %reason, "bad row: dead-lettering");
                     metrics.dead_lettered(&c.table);
-                    Outgoing {
-                        topic: c.dlq_topic.clone(),
-                        key: Some(format!("row:{inc}").into_bytes()),
-                        payload: doc.unwrap_or_default().into_bytes(),
-                        headers: vec![
-                            (contracts::DeadLetter::ERROR.into(), reason.into_bytes()),
-                            (
-                                contracts::DeadLetter::ERROR_KIND.into(),
-                                b"invalid".to_vec(),
-                            ),
-                            (
-                                "docstream.source.table".into(),
-                                c.table.clone().into_bytes(),
-                            ),
-                            ("docstream.source.row".into(), inc.to_string().into_bytes()),
-                            (
-                                contracts::DeadLetter::SERVICE.into(),
-                                b"tobacco-source".to_vec(),
-                            ),
-                        ],
-                    }
+                    runtime::source_dead_letter(
+                        &c.dlq_topic,
+                        format!("row:{inc}"),
+                        doc.unwrap_or_default().into_bytes(),
+                        reason,
+                        ("row", format!("{}/{inc}", c.table)),
+                        "tobacco-source",
+                    )
                 }
-            };
-            deliveries.push(runtime::enqueue(producer, &out).await.context("publish")?);
+            });
         }
-        for d in deliveries {
-            match d.await {
-                Ok(Ok(_)) => {}
-                Ok(Err((e, _))) => return Err(e).context("publish"),
-                Err(e) => anyhow::bail!("publish: {e}"),
-            }
-        }
+        runtime::publish_all(&cx.producer, &messages).await?;
         if last != pos {
             save_position(&pool, c, last).await?;
             for _ in &rows {

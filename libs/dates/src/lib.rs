@@ -1,5 +1,6 @@
-//! Dates as the UCSF records write them (`15 March 2000`, `2000-03-15`, `March 2000`,
-//! `2000`, `03/15/2000`) into ISO 8601 at the precision they have.
+//! Dates as the collections write them (UCSF: `15 March 2000`, `March 2000`, `2000`,
+//! `03/15/2000`; DSpace: `2017-01-05`, `2017-01-06T13:34:06Z`) into ISO 8601 at the
+//! precision they have.
 
 use chrono::NaiveDate;
 
@@ -13,6 +14,14 @@ pub struct IsoDate {
 /// Parses the date formats of the collection; `None` when it is none of them.
 pub fn parse_date(s: &str) -> Option<IsoDate> {
     let s = s.trim().trim_end_matches('.');
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        use chrono::Datelike;
+        let utc = t.with_timezone(&chrono::Utc);
+        return Some(IsoDate {
+            iso: utc.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            year: utc.year(),
+        });
+    }
     let full = |d: NaiveDate| {
         use chrono::Datelike;
         Some(IsoDate {
@@ -65,6 +74,10 @@ mod tests {
         assert_eq!(iso("03/15/2000").as_deref(), Some("2000-03-15"));
         assert_eq!(iso("March 2000").as_deref(), Some("2000-03"));
         assert_eq!(iso("1998").as_deref(), Some("1998"));
+        assert_eq!(
+            iso("2017-01-06T13:34:06Z").as_deref(),
+            Some("2017-01-06T13:34:06Z")
+        );
         assert_eq!(parse_date("15 March 2000").map(|d| d.year), Some(2000));
         assert_eq!(iso("sometime"), None);
         assert_eq!(iso("31 February 2000"), None);

@@ -1,0 +1,140 @@
+//! etd-ingest: `raw.etds` into `processed.etds`. The DSpace metadata is normalised
+//! ([`metadata`]); the PDF is fetched ([`fetch`]), its text extracted out of process
+//! under limits ([`worker`]) and cleaned ([`extract`]). A PDF that cannot be read gives
+//! the document a `fulltext_status` saying why, never an error; one that cannot be
+//! fetched is retried, then dead-lettered. In `source` mode it is the MongoDB source
+//! of `raw.etds` ([`source`]).
+
+pub mod extract;
+pub mod fetch;
+pub mod metadata;
+pub mod source;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use contracts::{decode, encode, FulltextStatus, ProcessedEtd, RawEtd};
+use runtime::{Incoming, Metrics, Outgoing, Output, ProcessError, Processor};
+use tokio::sync::Semaphore;
+
+pub use worker::Limits;
+
+/// The runtime processor.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    pub output: String,
+    pub limits: Limits,
+    /// This binary, re-executed as the extraction worker.
+    pub exe: PathBuf,
+    pub http: reqwest::Client,
+    pub metrics: Metrics,
+    /// Extractions at once (`DOCSTREAM_ETD_WORKERS`, default: the CPUs).
+    pub workers: Arc<Semaphore>,
+}
+
+impl Ingest {
+    /// From `DOCSTREAM_ETD_*` variables.
+    pub fn from_env(output: String, metrics: Metrics) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        let num = |k: &str, d: u64| -> anyhow::Result<u64> {
+            std::env::var(k)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map_or(Ok(d), |v| {
+                    v.parse()
+                        .with_context(|| format!("{k}={v:?} is not a whole number"))
+                })
+        };
+        let d = Limits::default();
+        let limits = Limits {
+            timeout: std::time::Duration::from_secs(num(
+                "DOCSTREAM_ETD_EXTRACT_TIMEOUT_SECS",
+                d.timeout.as_secs(),
+            )?),
+            memory_bytes: num("DOCSTREAM_ETD_EXTRACT_MEMORY_MB", d.memory_bytes >> 20)? << 20,
+            max_pdf_bytes: num("DOCSTREAM_ETD_MAX_PDF_MB", d.max_pdf_bytes >> 20)? << 20,
+            ocr: std::env::var("DOCSTREAM_ETD_OCR").map_or(true, |v| v != "false" && v != "0"),
+            ocr_max_pages: usize::try_from(num("DOCSTREAM_ETD_OCR_MAX_PAGES", 50)?)?,
+        };
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let workers = usize::try_from(num("DOCSTREAM_ETD_WORKERS", cpus as u64)?)?.max(1);
+        Ok(Self {
+            output,
+            limits,
+            exe: std::env::current_exe().context("locate this binary for the extraction worker")?,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(120))
+                .build()
+                .context("http client")?,
+            metrics,
+            workers: Arc::new(Semaphore::new(workers)),
+        })
+    }
+
+    /// The processed document for a raw ETD; `Err` only when its PDF could not be
+    /// fetched (transient) or the message is invalid.
+    pub async fn ingest(&self, raw: &RawEtd) -> Result<ProcessedEtd, ProcessError> {
+        let mut doc = metadata::normalize(raw);
+        let Some(pdf) = &raw.pdf else {
+            self.metrics.count("fulltext", "no_pdf");
+            return Ok(doc);
+        };
+        let extraction = match fetch::fetch(&self.http, pdf, self.limits.max_pdf_bytes).await {
+            Err(fetch::FetchError::Unavailable(e)) => return Err(ProcessError::Transient(e)),
+            Err(fetch::FetchError::Invalid(e)) => return Err(ProcessError::Invalid(e)),
+            Err(e @ fetch::FetchError::TooLarge(..)) => {
+                extract::Extraction::failed(FulltextStatus::TooLarge, e.to_string())
+            }
+            Ok(local) => {
+                let _slot = self
+                    .workers
+                    .acquire()
+                    .await
+                    .map_err(|e| ProcessError::Transient(e.to_string()))?;
+                worker::extract_isolated(&self.exe, &local.path, &self.limits).await
+            }
+        };
+        let status = serde_json::to_value(extraction.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        self.metrics.count("fulltext", &status);
+        if let Some(e) = &extraction.error {
+            tracing::info!(id = %doc.id, status, error = %e, "pdf extraction");
+        }
+        apply(&mut doc, extraction);
+        Ok(doc)
+    }
+}
+
+/// Puts an extraction into the document.
+pub fn apply(doc: &mut ProcessedEtd, e: extract::Extraction) {
+    doc.fulltext_status = e.status;
+    doc.fulltext_error = e.error;
+    doc.page_count = e.page_count;
+    if e.pages.is_empty() {
+        return;
+    }
+    let full = extract::assemble(&e.pages);
+    doc.fulltext = (!full.text.trim().is_empty()).then_some(full.text);
+    doc.pages = full.pages;
+    doc.sections = full.sections;
+    doc.ocr_confidence = full.ocr_confidence;
+}
+
+impl Processor for Ingest {
+    async fn process(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
+        let payload = msg
+            .payload
+            .ok_or_else(|| ProcessError::Invalid("empty message".into()))?;
+        let raw: RawEtd = decode(payload).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+        let doc = self.ingest(&raw).await?;
+        Ok(vec![Outgoing::keyed(
+            self.output.clone(),
+            doc.id.to_string(),
+            encode(&doc),
+        )]
+        .into())
+    }
+}

@@ -1,0 +1,54 @@
+//! etd-ingest: `etd-ingest` consumes raw.etds into processed.etds; `etd-ingest source`
+//! is the MongoDB source of raw.etds (a separate deployment); `etd-ingest
+//! extract-worker <pdf> <ocr pages>` is the extraction worker the service runs on
+//! itself, under limits.
+
+use anyhow::Context;
+use etd_ingest::{source, Ingest};
+use runtime::{Defaults, Metrics, RuntimeConfig};
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    if let Some("extract-worker") = args.next().as_deref() {
+        // no runtime, no threads: the worker does one thing under its limits
+        let pdf = args.next().context("extract-worker <pdf> <ocr pages>")?;
+        let ocr: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let out = etd_ingest::worker::run_worker(std::path::Path::new(&pdf), ocr);
+        println!("{}", serde_json::to_string(&out)?);
+        return Ok(());
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
+    runtime::init_tracing();
+    match std::env::args().nth(1).as_deref() {
+        None | Some("consume") => consume().await,
+        Some("source") => run_source().await,
+        Some(other) => {
+            anyhow::bail!("unknown mode {other:?}: expected consume (default) or source")
+        }
+    }
+}
+
+async fn consume() -> anyhow::Result<()> {
+    let config = RuntimeConfig::from_env(
+        "etd-ingest",
+        &Defaults {
+            input_topics: &["raw.etds"],
+            output_topic: Some("processed.etds"),
+        },
+    )?;
+    let metrics = Metrics::new(&config.service);
+    let output = config.output_topic.clone().unwrap_or_default();
+    let ingest = Ingest::from_env(output, metrics.clone())?;
+    runtime::serve_with_metrics(config, metrics, ingest).await
+}
+
+async fn run_source() -> anyhow::Result<()> {
+    let config = source::SourceConfig::from_env()?;
+    runtime::serve_source("etd-source", |cx| source::poll(config.clone(), cx)).await
+}

@@ -1,0 +1,260 @@
+//! The MongoDB source: polls the ETD collection and publishes new and changed
+//! records to `raw.etds`, as a producer would.
+//!
+//! Change streams need a real MongoDB replica set; the stack's FerretDB has none, so
+//! the source polls by a modification timestamp with `_id` as the tie-breaker:
+//! records after the position `(timestamp, _id)`, older than now minus `delay` (so a
+//! write that lands late with an earlier timestamp is not skipped), in that order. The
+//! position is saved in a collection of the same database after Kafka acknowledged the
+//! batch, so a restart neither loses records nor re-sends the collection.
+//!
+//! Expected documents: the DSpace record's fields at the top level, plus
+//! `updated_at` (a date the writer sets on every insert and update) and optionally
+//! `pdf`, the PDF's `file://` path or `http(s)://` URL (names configurable).
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use contracts::{encode, DspaceRecord, PdfRef, RawEtd};
+use futures::TryStreamExt;
+use mongodb::bson::{doc, Bson, DateTime, Document};
+use mongodb::options::{FindOptions, ReplaceOptions};
+use runtime::Outgoing;
+
+/// Where to read and how (`DOCSTREAM_MONGO_*`, `DOCSTREAM_SOURCE_*`).
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub mongo_url: runtime::Secret,
+    pub database: String,
+    pub collection: String,
+    pub timestamp_field: String,
+    pub pdf_field: String,
+    pub name: String,
+    pub position_collection: String,
+    pub delay: Duration,
+    pub poll: Duration,
+    pub batch: i64,
+    pub topic: String,
+    pub dlq_topic: String,
+}
+
+impl SourceConfig {
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    pub fn from_vars(vars: &std::collections::BTreeMap<String, String>) -> Result<Self> {
+        let var = |k: &str, d: &str| {
+            vars.get(k)
+                .filter(|v| !v.is_empty())
+                .cloned()
+                .unwrap_or_else(|| d.to_owned())
+        };
+        let num = |k: &str, d: u64| -> Result<u64> {
+            var(k, &d.to_string())
+                .parse()
+                .with_context(|| format!("{k} is not a number"))
+        };
+        let c = Self {
+            mongo_url: runtime::Secret::new(var(
+                "DOCSTREAM_MONGO_URL",
+                "mongodb://127.0.0.1:27017/",
+            )),
+            database: var("DOCSTREAM_MONGO_DATABASE", "docstream"),
+            collection: var("DOCSTREAM_MONGO_COLLECTION", "etds"),
+            timestamp_field: var("DOCSTREAM_SOURCE_TIMESTAMP_FIELD", "updated_at"),
+            pdf_field: var("DOCSTREAM_SOURCE_PDF_FIELD", "pdf"),
+            name: var("DOCSTREAM_SOURCE_NAME", "etd-source"),
+            position_collection: var(
+                "DOCSTREAM_SOURCE_POSITION_COLLECTION",
+                "docstream_source_positions",
+            ),
+            delay: Duration::from_millis(num("DOCSTREAM_SOURCE_DELAY_MS", 2000)?),
+            poll: Duration::from_millis(num("DOCSTREAM_SOURCE_POLL_MS", 1000)?),
+            batch: i64::try_from(num("DOCSTREAM_SOURCE_BATCH", 500)?)?,
+            topic: var("DOCSTREAM_SOURCE_TOPIC", "raw.etds"),
+            dlq_topic: var("DOCSTREAM_DLQ_TOPIC", "dlq.etd-ingest"),
+        };
+        anyhow::ensure!(c.batch > 0, "DOCSTREAM_SOURCE_BATCH must be at least 1");
+        Ok(c)
+    }
+}
+
+/// The filter of one poll: after `(ts, id)`, older than `until`.
+pub fn poll_filter(c: &SourceConfig, after: Option<(DateTime, Bson)>, until: DateTime) -> Document {
+    let ts = c.timestamp_field.as_str();
+    match after {
+        None => doc! { ts: { "$lt": until } },
+        Some((t, id)) => doc! {
+            ts: { "$lt": until },
+            "$or": [
+                { ts: { "$gt": t } },
+                { ts: t, "_id": { "$gt": id } },
+            ],
+        },
+    }
+}
+
+/// A stored document as a raw message, or why it cannot be one.
+pub fn to_raw(c: &SourceConfig, mut d: Document) -> Result<RawEtd, String> {
+    d.remove("_id");
+    d.remove(&c.timestamp_field);
+    let pdf = match d.remove(&c.pdf_field) {
+        None | Some(Bson::Null) => None,
+        Some(Bson::String(url)) => Some(PdfRef::Url {
+            url,
+            bytes: None,
+            sha256: None,
+        }),
+        Some(other) => Some(
+            mongodb::bson::from_bson::<PdfRef>(other)
+                .map_err(|e| format!("{} is not a pdf reference: {e}", c.pdf_field))?,
+        ),
+    };
+    let json = serde_json::to_value(&d).map_err(|e| e.to_string())?;
+    let record: DspaceRecord =
+        serde_json::from_value(json).map_err(|e| format!("not a dspace record: {e}"))?;
+    RawEtd::new(record, pdf).map_err(|e| e.to_string())
+}
+
+/// Polls and publishes until shutdown (run by [`runtime::serve_source`], which
+/// restarts it with backoff after an error); the position only moves after Kafka
+/// acknowledged the batch.
+pub async fn poll(c: SourceConfig, cx: runtime::SourceContext) -> Result<()> {
+    poll_forever(&c, &cx).await
+}
+
+async fn poll_forever(c: &SourceConfig, cx: &runtime::SourceContext) -> Result<()> {
+    let (metrics, health, shutdown) = (&cx.metrics, &cx.health, &cx.shutdown);
+    let client = mongodb::Client::with_uri_str(c.mongo_url.expose())
+        .await
+        .context("connect to mongodb")?;
+    let db = client.database(&c.database);
+    let records = db.collection::<Document>(&c.collection);
+    let positions = db.collection::<Document>(&c.position_collection);
+    let mut pos: Option<(DateTime, Bson)> = positions
+        .find_one(doc! { "_id": &c.name })
+        .await
+        .context("read the position")?
+        .and_then(|p| Some((p.get_datetime("ts").ok().copied()?, p.get("id")?.clone())));
+    tracing::info!(collection = %c.collection, position = ?pos, "source starting");
+    let delay_ms = i64::try_from(c.delay.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        if shutdown.is_cancelled() {
+            return Ok(());
+        }
+        let until = DateTime::from_millis(DateTime::now().timestamp_millis() - delay_ms);
+        let options = FindOptions::builder()
+            .sort(doc! { &c.timestamp_field: 1, "_id": 1 })
+            .limit(c.batch)
+            .build();
+        let batch: Vec<Document> = records
+            .find(poll_filter(c, pos.clone(), until))
+            .with_options(options)
+            .await
+            .context("poll")?
+            .try_collect()
+            .await
+            .context("poll")?;
+        health.set_sink(true);
+        health.set_kafka(true);
+        let full = i64::try_from(batch.len()).unwrap_or(0) == c.batch;
+        let mut messages = Vec::with_capacity(batch.len());
+        let mut last = pos.clone();
+        for d in batch {
+            let ts = d.get_datetime(&c.timestamp_field).ok().copied();
+            let id = d.get("_id").cloned().unwrap_or(Bson::Null);
+            let Some(ts) = ts else {
+                tracing::warn!(?id, "record without a {} date: skipped", c.timestamp_field);
+                continue;
+            };
+            last = Some((ts, id.clone()));
+            let original = serde_json::to_vec(&d).unwrap_or_default();
+            messages.push(match to_raw(c, d) {
+                Ok(raw) => Outgoing::keyed(c.topic.clone(), raw.id.to_string(), encode(&raw)),
+                Err(reason) => {
+                    tracing::warn!(?id, error = %reason, "bad record: dead-lettering");
+                    metrics.dead_lettered(&c.collection);
+                    runtime::source_dead_letter(
+                        &c.dlq_topic,
+                        format!("mongo:{id}"),
+                        original,
+                        reason,
+                        ("document", format!("{}/{id}", c.collection)),
+                        "etd-source",
+                    )
+                }
+            });
+        }
+        let n = messages.len();
+        runtime::publish_all(&cx.producer, &messages).await?;
+        if last != pos {
+            if let Some((ts, id)) = &last {
+                positions
+                    .replace_one(
+                        doc! { "_id": &c.name },
+                        doc! { "_id": &c.name, "ts": *ts, "id": id.clone() },
+                    )
+                    .with_options(ReplaceOptions::builder().upsert(true).build())
+                    .await
+                    .context("save the position")?;
+            }
+            for _ in 0..n {
+                metrics.processed(&c.collection, 0.0);
+            }
+            pos = last;
+        }
+        if !full {
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(c.poll) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> SourceConfig {
+        SourceConfig::from_vars(&std::collections::BTreeMap::new()).expect("defaults")
+    }
+
+    #[test]
+    fn the_filter_takes_what_follows_the_position_and_keeps_a_delay() {
+        let until = DateTime::from_millis(5000);
+        let f = poll_filter(&config(), None, until);
+        assert_eq!(f, doc! { "updated_at": { "$lt": until } });
+        let at = DateTime::from_millis(1000);
+        let f = poll_filter(&config(), Some((at, Bson::Int32(7))), until);
+        assert_eq!(
+            f.get_array("$or").expect("or").len(),
+            2,
+            "after the timestamp, or at it with a larger _id: {f}"
+        );
+    }
+
+    #[test]
+    fn documents_become_raw_messages_or_a_reason() {
+        let c = config();
+        let d = doc! {
+            "_id": 1, "updated_at": DateTime::now(), "pdf": "file:///data/x.pdf",
+            "title-none": "T", "identifier-uri": "http://hdl.handle.net/10919/5",
+        };
+        let raw = to_raw(&c, d).expect("valid");
+        assert_eq!(raw.id.to_string(), "etd:10919/5");
+        assert!(
+            matches!(raw.pdf, Some(PdfRef::Url { ref url, .. }) if url == "file:///data/x.pdf")
+        );
+        assert!(raw.metadata.other.get("updated_at").is_none());
+        let e = to_raw(&c, doc! { "title-none": "no handle" }).expect_err("no handle");
+        assert!(e.contains("handle"), "{e}");
+        let e = to_raw(
+            &c,
+            doc! { "identifier-uri": "http://hdl.handle.net/10919/5", "pdf": "ftp://x" },
+        )
+        .expect_err("bad url");
+        assert!(e.contains("ftp://x"), "{e}");
+    }
+}
