@@ -26,3 +26,9 @@ ensure_build_deps() {
     ensure_packages build-essential pkg-config libssl-dev zlib1g-dev curl ca-certificates
     command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup" >&2; exit 1; }
 }
+
+# etd-ingest extracts PDFs with poppler and OCRs scans with tesseract; its tests
+# encrypt a fixture with qpdf
+ensure_pdf_tools() {
+    ensure_packages poppler-utils tesseract-ocr tesseract-ocr-eng qpdf util-linux
+}

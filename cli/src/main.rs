@@ -110,6 +110,26 @@ enum SampleCommand {
         )]
         table: String,
     },
+    /// ETDs: generated thesis PDFs written to a folder, their DSpace records (with the
+    /// PDF's path) into the MongoDB collection the ETD source reads.
+    Etds {
+        #[arg(long, default_value_t = 30)]
+        count: usize,
+        /// Where the PDFs go (a volume etd-ingest reads).
+        #[arg(long, default_value = ".stack/sample-pdfs")]
+        pdf_dir: PathBuf,
+        #[arg(
+            long,
+            env = "DOCSTREAM_MONGO_URL",
+            default_value = "mongodb://127.0.0.1:27017/",
+            hide_env_values = true
+        )]
+        mongo_url: String,
+        #[arg(long, env = "DOCSTREAM_MONGO_DATABASE", default_value = "docstream")]
+        database: String,
+        #[arg(long, env = "DOCSTREAM_MONGO_COLLECTION", default_value = "etds")]
+        collection: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +248,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }) => {
             let n = sample::load_tobacco(&mysql_url, &table, count).await?;
             println!("loaded {n} tobacco documents into {table}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sample(SampleCommand::Etds {
+            count,
+            pdf_dir,
+            mongo_url,
+            database,
+            collection,
+        }) => {
+            let n = sample::load_etds(&mongo_url, &database, &collection, &pdf_dir, count).await?;
+            println!(
+                "loaded {n} ETDs into {database}.{collection}, their PDFs in {}",
+                pdf_dir.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Roundtrip { es_url } => roundtrip::run(&kafka, &es_url)

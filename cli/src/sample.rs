@@ -1,7 +1,8 @@
 //! `docstream sample`: a generated sample collection loaded into the source
 //! databases, as the library's own systems would hold it, for the demo and for trying
 //! things out. Tobacco documents go into MariaDB's table in the UCSF shape the MySQL
-//! source reads.
+//! source reads; ETDs into FerretDB/MongoDB as DSpace records with a generated thesis
+//! PDF each, by `file://` path, as the MongoDB source reads them.
 
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
@@ -134,6 +135,66 @@ pub async fn load_tobacco(mysql_url: &str, table: &str, count: usize) -> Result<
     Ok(count)
 }
 
+const DEPARTMENTS: &[&str] = &[
+    "Computer Science",
+    "Mechanical Engineering",
+    "Civil and Environmental Engineering",
+    "Biological Sciences",
+    "Economics",
+];
+
+/// The `i`th generated DSpace record.
+pub fn etd_record(i: usize, title: &str) -> Value {
+    let doctoral = !i.is_multiple_of(3);
+    json!({
+        "title-none": title,
+        "contributor-author": format!("Author {i}, Sample"),
+        "contributor-committeechair": "Advisor, Ada",
+        "contributor-committeemember": ["Member, Max", "Member, Mia"],
+        "contributor-department": DEPARTMENTS[i % DEPARTMENTS.len()],
+        "date-issued": format!("{}-05-{:02}", 2010 + i % 12, 1 + i % 28),
+        "degree-level": if doctoral { "doctoral" } else { "masters" },
+        "degree-name": if doctoral { "PHD" } else { "MS" },
+        "type-none": if doctoral { "Dissertation" } else { "Thesis" },
+        "subject-none": ["sample", DEPARTMENTS[i % DEPARTMENTS.len()].to_lowercase()],
+        "identifier-uri": format!("http://hdl.handle.net/10919/{}", 900_000 + i),
+        "handle": format!("{}", 900_000 + i),
+    })
+}
+
+/// Writes `count` generated theses as PDFs under `dir` and their records into the
+/// MongoDB collection (with `updated_at` and `pdf`, as the source expects).
+pub async fn load_etds(
+    mongo_url: &str,
+    database: &str,
+    collection: &str,
+    dir: &std::path::Path,
+    count: usize,
+) -> Result<usize> {
+    use mongodb::bson::{DateTime, Document};
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    let client = mongodb::Client::with_uri_str(mongo_url)
+        .await
+        .context("connect to MongoDB/FerretDB (DOCSTREAM_MONGO_URL)")?;
+    let etds = client.database(database).collection::<Document>(collection);
+    let mut docs = Vec::new();
+    for i in 0..count {
+        let g = samples::pdf::thesis(i as u64 + 1, 6 + i % 7);
+        let path = dir.join(format!("thesis-{i:04}.pdf"));
+        std::fs::write(&path, &g.bytes).with_context(|| format!("write {}", path.display()))?;
+        let title = g.pages[0].lines().next().unwrap_or("A thesis").to_owned();
+        let mut d: Document = mongodb::bson::to_document(&etd_record(i, &title))?;
+        d.insert("pdf", format!("file://{}", path.display()));
+        d.insert("updated_at", DateTime::now());
+        docs.push(d);
+    }
+    if !docs.is_empty() {
+        etds.insert_many(docs).await.context("insert the records")?;
+    }
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +215,18 @@ mod tests {
         let ids: std::collections::BTreeSet<_> =
             docs.iter().filter_map(|d| d.tobacco_id.clone()).collect();
         assert_eq!(ids.len(), 50);
+    }
+
+    #[test]
+    fn generated_etd_records_are_dspace_records_with_a_handle() {
+        for i in 0..10 {
+            let r: contracts::DspaceRecord =
+                serde_json::from_value(etd_record(i, "T")).expect("a DSpace record");
+            assert_eq!(
+                r.doc_id().expect("id").to_string(),
+                format!("etd:10919/{}", 900_000 + i)
+            );
+        }
     }
 
     #[test]

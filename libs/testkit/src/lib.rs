@@ -7,7 +7,6 @@
 //! stack up first, so a missing server is a real failure, never a silent skip.
 
 mod kafka;
-pub mod pdf;
 mod service;
 
 use std::sync::Once;

@@ -23,19 +23,27 @@ impl Service {
     /// Starts `binary` with the stack's broker, a free HTTP port, quiet text logs
     /// (`TEST_LOG` for more) and `env`.
     pub fn spawn(binary: &str, env: &[(&str, &str)]) -> Self {
+        Self::spawn_with_args(binary, &[], env)
+    }
+
+    /// [`Service::spawn`] with arguments (a mode such as `source`).
+    pub fn spawn_with_args(binary: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let port = free_port();
-        let mut cmd = Command::new(binary);
-        cmd.env("DOCSTREAM_KAFKA_BROKERS", crate::kafka_brokers())
-            .env("DOCSTREAM_HTTP_ADDR", format!("127.0.0.1:{port}"))
-            .env(
-                "DOCSTREAM_LOG",
+        let mut all = vec![
+            ("DOCSTREAM_KAFKA_BROKERS".to_owned(), crate::kafka_brokers()),
+            (
+                "DOCSTREAM_HTTP_ADDR".to_owned(),
+                format!("127.0.0.1:{port}"),
+            ),
+            (
+                "DOCSTREAM_LOG".to_owned(),
                 std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .env("DOCSTREAM_LOG_FORMAT", "text")
-            .stdout(Stdio::null());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
+            ),
+            ("DOCSTREAM_LOG_FORMAT".to_owned(), "text".to_owned()),
+        ];
+        all.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let mut cmd = Command::new(binary);
+        cmd.args(args).envs(all).stdout(Stdio::null());
         Self {
             child: cmd
                 .spawn()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use contracts::FulltextStatus;
 use etd_ingest::extract::{self, Extraction};
 use etd_ingest::worker::{extract_isolated, Limits};
-use testkit::pdf;
+use samples::pdf;
 
 fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_etd-ingest"))

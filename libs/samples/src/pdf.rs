@@ -1,4 +1,4 @@
-//! Deterministic PDFs for the ETD tests and benchmarks, written from scratch at run
+//! Deterministic PDFs for the ETD tests, benchmarks and demo, written from scratch at run
 //! time (never committed): thesis-like documents with a known text (title page,
 //! abstract, chapters, a ligature, words hyphenated across lines, a table, a
 //! two-column page), and damaged or hostile files. [`word_error_rate`] compares an
