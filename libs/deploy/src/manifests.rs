@@ -16,8 +16,9 @@ use k8s_openapi::api::autoscaling::v2::{
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
     EnvFromSource, EnvVar, EnvVarSource, HTTPGetAction, Namespace, ObjectFieldSelector,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
-    SecretEnvSource, SecurityContext, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
+    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SeccompProfile, SecretEnvSource, SecurityContext, Service, ServicePort,
+    ServiceSpec, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
@@ -131,6 +132,7 @@ fn deployments(inputs: &Inputs) -> Result<Vec<Settings_>> {
                 database: None,
                 secrets: Vec::new(),
                 env: BTreeMap::new(),
+                mounts: Vec::new(),
                 tuning: Tuning::default(),
             });
         }
@@ -422,11 +424,20 @@ impl<'a> Plan<'a> {
                 ..SecurityContext::default()
             }),
             // the root filesystem is read-only; scratch space (a PDF worker's) here
-            volume_mounts: Some(vec![VolumeMount {
-                name: "tmp".into(),
-                mount_path: "/tmp".into(),
-                ..VolumeMount::default()
-            }]),
+            volume_mounts: Some(
+                std::iter::once(VolumeMount {
+                    name: "tmp".into(),
+                    mount_path: "/tmp".into(),
+                    ..VolumeMount::default()
+                })
+                .chain(d.mounts.iter().map(|m| VolumeMount {
+                    name: m.claim.clone(),
+                    mount_path: m.path.clone(),
+                    read_only: Some(true),
+                    ..VolumeMount::default()
+                }))
+                .collect(),
+            ),
             ..Container::default()
         };
         let strategy = if d.singleton {
@@ -484,14 +495,25 @@ impl<'a> Plan<'a> {
                             }),
                             ..PodSecurityContext::default()
                         }),
-                        volumes: Some(vec![Volume {
-                            name: "tmp".into(),
-                            empty_dir: Some(EmptyDirVolumeSource {
-                                size_limit: Some(Quantity("1Gi".into())),
-                                ..EmptyDirVolumeSource::default()
-                            }),
-                            ..Volume::default()
-                        }]),
+                        volumes: Some(
+                            std::iter::once(Volume {
+                                name: "tmp".into(),
+                                empty_dir: Some(EmptyDirVolumeSource {
+                                    size_limit: Some(Quantity("1Gi".into())),
+                                    ..EmptyDirVolumeSource::default()
+                                }),
+                                ..Volume::default()
+                            })
+                            .chain(d.mounts.iter().map(|m| Volume {
+                                name: m.claim.clone(),
+                                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                                    claim_name: m.claim.clone(),
+                                    read_only: Some(true),
+                                }),
+                                ..Volume::default()
+                            }))
+                            .collect(),
+                        ),
                         ..PodSpec::default()
                     }),
                 },

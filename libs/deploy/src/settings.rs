@@ -94,6 +94,18 @@ pub struct Deployment {
     /// Plain environment, in the deployment's ConfigMap.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Persistent volume claims mounted read-only (the shared volume `file://` PDF
+    /// references point into).
+    #[serde(default)]
+    pub mounts: Vec<Mount>,
     #[serde(flatten)]
     pub tuning: Tuning,
+}
+
+/// A claim mounted read-only at a path.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mount {
+    pub claim: String,
+    pub path: String,
 }

@@ -311,6 +311,9 @@ fn network_policies_allow_only_kafka_search_and_own_database() {
     assert_eq!(ports("indexer"), sorted(vec![53, kafka, search]));
     assert_eq!(ports("tobacco-ingest"), sorted(vec![53, kafka]));
     assert_eq!(ports("tobacco-source"), sorted(vec![53, kafka, mysql]));
+    let mongo = settings.databases["mongo"].port;
+    assert_eq!(ports("etd-source"), sorted(vec![53, kafka, mongo]));
+    assert_eq!(ports("etd-ingest"), sorted(vec![53, kafka]));
 }
 
 #[test]
