@@ -5,6 +5,7 @@
 mod e2e_bench;
 mod index_bench;
 mod kafka;
+mod pdf_bench;
 mod runtime_bench;
 mod scale_bench;
 mod tobacco_bench;
@@ -40,10 +41,22 @@ enum Bench {
     /// Raw documents to searchable through ingest and the indexer: p50 and p99 latency
     /// at half the saturation rate.
     E2e(e2e_bench::Args),
+    /// etd-ingest's isolated PDF extraction next to bare pdftotext; OCR pages per minute.
+    Pdf(pdf_bench::Args),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // `loadtest pdf` re-executes this binary as etd-ingest's extraction worker
+    if etd_ingest::worker::run_if_worker() {
+        return Ok(());
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(bench())
+}
+
+async fn bench() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.bench {
         Bench::Runtime(args) => runtime_bench::run(&cli.brokers, &args).await,
@@ -51,5 +64,6 @@ async fn main() -> anyhow::Result<()> {
         Bench::Tobacco(args) => tobacco_bench::run(&cli.brokers, &args).await,
         Bench::Index(args) => index_bench::run(&cli.brokers, &args).await,
         Bench::E2e(args) => e2e_bench::run(&cli.brokers, &args).await,
+        Bench::Pdf(args) => pdf_bench::run(&args).await,
     }
 }

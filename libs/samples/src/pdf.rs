@@ -265,6 +265,60 @@ pub fn scanned(gray: &[u8], width: usize, height: usize) -> Vec<u8> {
     assemble(&[ops], Some((gray, width, height)))
 }
 
+/// A scan of page `page` (1-based) of `pdf`: the page rendered to gray pixels at
+/// `dpi` by poppler's `pdftoppm`, wrapped as an image-only PDF with no text layer.
+pub fn scan_of(pdf: &[u8], page: usize, dpi: u32) -> std::io::Result<Vec<u8>> {
+    let dir = std::env::temp_dir().join(format!("docstream-scan-{}-{page}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let src = dir.join("src.pdf");
+    std::fs::write(&src, pdf)?;
+    let n = page.to_string();
+    let status = std::process::Command::new("pdftoppm")
+        .args([
+            "-r",
+            &dpi.to_string(),
+            "-gray",
+            "-singlefile",
+            "-f",
+            &n,
+            "-l",
+            &n,
+        ])
+        .arg(&src)
+        .arg(dir.join("scan"))
+        .status()?;
+    let pgm = std::fs::read(dir.join("scan.pgm"));
+    let _ = std::fs::remove_dir_all(&dir);
+    if !status.success() {
+        return Err(std::io::Error::other("pdftoppm failed"));
+    }
+    let pgm = pgm?;
+    let (w, h, pixels) =
+        pgm_pixels(&pgm).ok_or_else(|| std::io::Error::other("not a binary PGM"))?;
+    Ok(scanned(pixels, w, h))
+}
+
+/// Width, height and pixels of a binary (P5, 8-bit) PGM.
+fn pgm_pixels(pgm: &[u8]) -> Option<(usize, usize, &[u8])> {
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while pgm.get(i)?.is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while !pgm.get(i)?.is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(std::str::from_utf8(&pgm[start..i]).ok()?.to_owned());
+    }
+    if fields[0] != "P5" {
+        return None;
+    }
+    let (w, h): (usize, usize) = (fields[1].parse().ok()?, fields[2].parse().ok()?);
+    Some((w, h, pgm.get(i + 1..i + 1 + w * h)?))
+}
+
 /// Writes a PDF: fonts F1 (Times-Roman, code 1 = fi) and F2 (Helvetica-Bold), one page
 /// per content stream, and optionally an image XObject `Im1` on every page.
 fn assemble(streams: &[Vec<u8>], image: Option<(&[u8], usize, usize)>) -> Vec<u8> {

@@ -8,13 +8,8 @@ use etd_ingest::{source, Ingest};
 use runtime::{Defaults, Metrics, RuntimeConfig};
 
 fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
-    if let Some("extract-worker") = args.next().as_deref() {
-        // no runtime, no threads: the worker does one thing under its limits
-        let pdf = args.next().context("extract-worker <pdf> <ocr pages>")?;
-        let ocr: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(0);
-        let out = etd_ingest::worker::run_worker(std::path::Path::new(&pdf), ocr);
-        println!("{}", serde_json::to_string(&out)?);
+    // no runtime, no threads: the worker does one thing under its limits
+    if etd_ingest::worker::run_if_worker() {
         return Ok(());
     }
     tokio::runtime::Builder::new_multi_thread()

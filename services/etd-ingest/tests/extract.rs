@@ -71,43 +71,14 @@ async fn a_thesis_comes_out_with_its_text_pages_and_sections() {
     }
 }
 
-/// A page of a generated thesis rendered to grayscale pixels, then wrapped as an
-/// image-only PDF: a scan with no text layer.
-fn scan_of(g: &pdf::Generated, dir: &Dir, page: usize) -> PathBuf {
-    let src = dir.write("src.pdf", &g.bytes);
-    let prefix = dir.0.join("scan");
-    let n = page.to_string();
-    let ok = std::process::Command::new("pdftoppm")
-        .args(["-r", "200", "-gray", "-singlefile", "-f", &n, "-l", &n])
-        .arg(&src)
-        .arg(&prefix)
-        .status()
-        .expect("pdftoppm");
-    assert!(ok.success());
-    let pgm = std::fs::read(dir.0.join("scan.pgm")).expect("pgm");
-    // P5 header: magic, width, height, maxval, then bytes
-    let mut fields = Vec::new();
-    let mut i = 0;
-    while fields.len() < 4 {
-        while pgm[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let start = i;
-        while !pgm[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        fields.push(String::from_utf8_lossy(&pgm[start..i]).into_owned());
-    }
-    let (w, h): (usize, usize) = (fields[1].parse().expect("w"), fields[2].parse().expect("h"));
-    let pixels = &pgm[i + 1..i + 1 + w * h];
-    dir.write("scanned.pdf", &pdf::scanned(pixels, w, h))
-}
-
 #[tokio::test]
 async fn a_scanned_page_is_read_by_ocr_with_its_confidence() {
     let dir = Dir::new();
     let g = pdf::thesis(5, 6);
-    let path = scan_of(&g, &dir, 2);
+    let path = dir.write(
+        "scanned.pdf",
+        &pdf::scan_of(&g.bytes, 2, 200).expect("a scan"),
+    );
     let e = run(&path, Limits::default()).await;
     assert_eq!(e.status, FulltextStatus::Ocr, "{:?}", e.error);
     let full = extract::assemble(&e.pages);
