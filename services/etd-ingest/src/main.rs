@@ -3,7 +3,6 @@
 //! extract-worker <pdf> <ocr pages>` is the extraction worker the service runs on
 //! itself, under limits.
 
-use anyhow::Context;
 use etd_ingest::{source, Ingest};
 use runtime::{Defaults, Metrics, RuntimeConfig};
 
