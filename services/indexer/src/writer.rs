@@ -178,13 +178,25 @@ impl Lane {
             }
             self.metrics.sink_items("retried", retry.len());
             let delay = backoff.next_delay().unwrap_or(self.settings.retry.max);
-            tracing::warn!(
-                items = retry.len(),
-                attempt = backoff.attempts(),
-                ?delay,
-                error = first_reason.as_deref().unwrap_or(""),
-                "bulk items failed; retrying"
-            );
+            // an outage retries for as long as it lasts: say so on the first attempt
+            // and every tenth, not on each
+            let attempt = backoff.attempts();
+            if attempt == 1 || attempt % 10 == 0 {
+                tracing::warn!(
+                    items = retry.len(),
+                    attempt,
+                    ?delay,
+                    error = first_reason.as_deref().unwrap_or(""),
+                    "bulk items failed; retrying"
+                );
+            } else {
+                tracing::debug!(
+                    items = retry.len(),
+                    attempt,
+                    ?delay,
+                    "bulk items failed; retrying"
+                );
+            }
             tokio::time::sleep(delay).await;
             batch = retry;
         }
