@@ -181,7 +181,7 @@ impl Lane {
             // an outage retries for as long as it lasts: say so on the first attempt
             // and every tenth, not on each
             let attempt = backoff.attempts();
-            if attempt == 1 || attempt % 10 == 0 {
+            if attempt == 1 || attempt.is_multiple_of(10) {
                 tracing::warn!(
                     items = retry.len(),
                     attempt,
