@@ -368,6 +368,7 @@ async fn partition_task<P: Processor>(
     mut rx: mpsc::UnboundedReceiver<Job>,
 ) {
     let counter = s.ownership.counter(&tp);
+    let processed = s.metrics.topic_handles(&tp.0);
     let mut acks: FuturesOrdered<Ack> = FuturesOrdered::new();
     let mut open = true;
     while open || !acks.is_empty() {
@@ -380,7 +381,7 @@ async fn partition_task<P: Processor>(
                 while let Some(d) = done.take() {
                     match d {
                         Ok((offset, received)) => {
-                            s.metrics.processed(&tp.0, received.elapsed().as_secs_f64());
+                            processed.processed(received.elapsed().as_secs_f64());
                             finish(&s, &counter);
                             last = Some(offset);
                         }

@@ -194,6 +194,18 @@ impl Metrics {
         out
     }
 
+    /// The processed counter and timing histogram of one topic, to keep and use per
+    /// message without a label lookup (a `String` and a lock each time).
+    pub(crate) fn topic_handles(&self, topic: &str) -> TopicHandles {
+        let l = TopicLabel {
+            topic: topic.to_owned(),
+        };
+        TopicHandles {
+            processed: self.inner.processed.get_or_create(&l).clone(),
+            processing: self.inner.processing.get_or_create(&l).clone(),
+        }
+    }
+
     pub fn processed(&self, topic: &str, seconds: f64) {
         let l = TopicLabel {
             topic: topic.to_owned(),
@@ -286,6 +298,20 @@ impl Metrics {
 
     pub(crate) fn rebalanced(&self) {
         self.inner.rebalances.inc();
+    }
+}
+
+/// One topic's processed counter and timing histogram.
+#[derive(Debug, Clone)]
+pub(crate) struct TopicHandles {
+    processed: Counter,
+    processing: Histogram,
+}
+
+impl TopicHandles {
+    pub(crate) fn processed(&self, seconds: f64) {
+        self.processed.inc();
+        self.processing.observe(seconds);
     }
 }
 
