@@ -1,12 +1,20 @@
 //! The MongoDB source: polls the ETD collection and publishes new and changed
 //! records to `raw.etds`, as a producer would.
 //!
-//! Change streams need a real MongoDB replica set; the stack's FerretDB has none, so
-//! the source polls by a modification timestamp with `_id` as the tie-breaker:
-//! records after the position `(timestamp, _id)`, older than now minus `delay` (so a
-//! write that lands late with an earlier timestamp is not skipped), in that order. The
-//! position is saved in a collection of the same database after Kafka acknowledged the
-//! batch, so a restart neither loses records nor re-sends the collection.
+//! Two ways, chosen by `DOCSTREAM_SOURCE_MODE` (`auto`, the default, tries the first
+//! and falls back to the second):
+//!
+//! - **Change streams**, where the server offers them (a MongoDB replica set): the
+//!   stream is opened first, existing records are published by one polling pass, then
+//!   every insert, update and replace is published as it happens; the stream's resume
+//!   token is saved after Kafka acknowledged the event, so a restart resumes there.
+//! - **Polling** (the stack's FerretDB has no change streams): by a modification
+//!   timestamp with `_id` as the tie-breaker: records after the position
+//!   `(timestamp, _id)`, older than now minus `delay` (so a write that lands late with an
+//!   earlier timestamp is not skipped), in that order.
+//!
+//! Positions are saved in a collection of the same database after Kafka acknowledged
+//! the batch, so a restart neither loses records nor re-sends the collection.
 //!
 //! Expected documents: the DSpace record's fields at the top level, plus
 //! `updated_at` (a date the writer sets on every insert and update) and optionally
@@ -18,7 +26,8 @@ use anyhow::{Context, Result};
 use contracts::{encode, DspaceRecord, PdfRef, RawEtd};
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, DateTime, Document};
-use mongodb::options::{FindOptions, ReplaceOptions};
+use mongodb::change_stream::event::{OperationType, ResumeToken};
+use mongodb::options::{FindOptions, FullDocumentType, ReplaceOptions};
 use runtime::Outgoing;
 
 /// Where to read and how (`DOCSTREAM_MONGO_*`, `DOCSTREAM_SOURCE_*`).
@@ -36,6 +45,16 @@ pub struct SourceConfig {
     pub batch: i64,
     pub topic: String,
     pub dlq_topic: String,
+    pub mode: Mode,
+}
+
+/// How the source follows the collection (`DOCSTREAM_SOURCE_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Change streams when the server offers them, else polling.
+    Auto,
+    Poll,
+    ChangeStream,
 }
 
 impl SourceConfig {
@@ -74,6 +93,14 @@ impl SourceConfig {
             batch: i64::try_from(num("DOCSTREAM_SOURCE_BATCH", 500)?)?,
             topic: var("DOCSTREAM_SOURCE_TOPIC", "raw.etds"),
             dlq_topic: var("DOCSTREAM_DLQ_TOPIC", "dlq.etd-ingest"),
+            mode: match var("DOCSTREAM_SOURCE_MODE", "auto").as_str() {
+                "auto" => Mode::Auto,
+                "poll" => Mode::Poll,
+                "change_stream" => Mode::ChangeStream,
+                other => anyhow::bail!(
+                    "DOCSTREAM_SOURCE_MODE={other:?}: expected auto, poll or change_stream"
+                ),
+            },
         };
         anyhow::ensure!(c.batch > 0, "DOCSTREAM_SOURCE_BATCH must be at least 1");
         Ok(c)
@@ -124,93 +151,190 @@ pub async fn poll(c: SourceConfig, cx: runtime::SourceContext) -> Result<()> {
     poll_forever(&c, &cx).await
 }
 
+/// The collections a source reads and writes.
+struct Collections {
+    records: mongodb::Collection<Document>,
+    positions: mongodb::Collection<Document>,
+}
+
 async fn poll_forever(c: &SourceConfig, cx: &runtime::SourceContext) -> Result<()> {
-    let (metrics, health, shutdown) = (&cx.metrics, &cx.health, &cx.shutdown);
     let client = mongodb::Client::with_uri_str(c.mongo_url.expose())
         .await
         .context("connect to mongodb")?;
     let db = client.database(&c.database);
-    let records = db.collection::<Document>(&c.collection);
-    let positions = db.collection::<Document>(&c.position_collection);
-    let mut pos: Option<(DateTime, Bson)> = positions
+    let cols = Collections {
+        records: db.collection::<Document>(&c.collection),
+        positions: db.collection::<Document>(&c.position_collection),
+    };
+    let saved = cols
+        .positions
         .find_one(doc! { "_id": &c.name })
         .await
         .context("read the position")?
-        .and_then(|p| Some((p.get_datetime("ts").ok().copied()?, p.get("id")?.clone())));
-    tracing::info!(collection = %c.collection, position = ?pos, "source starting");
-    let delay_ms = i64::try_from(c.delay.as_millis()).unwrap_or(i64::MAX);
+        .unwrap_or_default();
+    let mut pos: Option<(DateTime, Bson)> = saved
+        .get_datetime("ts")
+        .ok()
+        .copied()
+        .zip(saved.get("id").cloned());
+    if c.mode != Mode::Poll {
+        let token: Option<ResumeToken> = saved
+            .get("resume_token")
+            .and_then(|t| mongodb::bson::from_bson(t.clone()).ok());
+        let resuming = token.is_some();
+        // opened before the catch-up, so nothing written meanwhile is missed
+        match cols
+            .records
+            .watch()
+            .full_document(FullDocumentType::UpdateLookup)
+            .resume_after(token)
+            .await
+        {
+            Ok(stream) => {
+                tracing::info!(collection = %c.collection, resuming, "following a change stream");
+                if !resuming {
+                    while poll_once(c, cx, &cols, &mut pos).await? {}
+                }
+                return follow(c, cx, &cols, stream).await;
+            }
+            Err(e) if c.mode == Mode::ChangeStream => {
+                return Err(e).context("open a change stream (DOCSTREAM_SOURCE_MODE=change_stream)")
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "no change streams on this server: polling");
+            }
+        }
+    }
+    tracing::info!(collection = %c.collection, position = ?pos, "polling");
     loop {
-        if shutdown.is_cancelled() {
+        if cx.shutdown.is_cancelled() {
             return Ok(());
         }
-        let until = DateTime::from_millis(DateTime::now().timestamp_millis() - delay_ms);
-        let options = FindOptions::builder()
-            .sort(doc! { &c.timestamp_field: 1, "_id": 1 })
-            .limit(c.batch)
-            .build();
-        let batch: Vec<Document> = records
-            .find(poll_filter(c, pos.clone(), until))
-            .with_options(options)
-            .await
-            .context("poll")?
-            .try_collect()
-            .await
-            .context("poll")?;
-        health.set_sink(true);
-        health.set_kafka(true);
-        let full = i64::try_from(batch.len()).unwrap_or(0) == c.batch;
-        let mut messages = Vec::with_capacity(batch.len());
-        let mut last = pos.clone();
-        for d in batch {
-            let ts = d.get_datetime(&c.timestamp_field).ok().copied();
-            let id = d.get("_id").cloned().unwrap_or(Bson::Null);
-            let Some(ts) = ts else {
-                tracing::warn!(?id, "record without a {} date: skipped", c.timestamp_field);
-                continue;
-            };
-            last = Some((ts, id.clone()));
-            let original = serde_json::to_vec(&d).unwrap_or_default();
-            messages.push(match to_raw(c, d) {
-                Ok(raw) => Outgoing::keyed(c.topic.clone(), raw.id.to_string(), encode(&raw)),
-                Err(reason) => {
-                    tracing::warn!(?id, error = %reason, "bad record: dead-lettering");
-                    metrics.dead_lettered(&c.collection);
-                    runtime::source_dead_letter(
-                        &c.dlq_topic,
-                        format!("mongo:{id}"),
-                        original,
-                        reason,
-                        ("document", format!("{}/{id}", c.collection)),
-                        "etd-source",
-                    )
-                }
-            });
-        }
-        let n = messages.len();
-        runtime::publish_all(&cx.producer, &messages).await?;
-        if last != pos {
-            if let Some((ts, id)) = &last {
-                positions
-                    .replace_one(
-                        doc! { "_id": &c.name },
-                        doc! { "_id": &c.name, "ts": *ts, "id": id.clone() },
-                    )
-                    .with_options(ReplaceOptions::builder().upsert(true).build())
-                    .await
-                    .context("save the position")?;
-            }
-            for _ in 0..n {
-                metrics.processed(&c.collection, 0.0);
-            }
-            pos = last;
-        }
-        if !full {
+        if !poll_once(c, cx, &cols, &mut pos).await? {
             tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
+                () = cx.shutdown.cancelled() => return Ok(()),
                 () = tokio::time::sleep(c.poll) => {}
             }
         }
     }
+}
+
+/// One poll: publishes a batch after `pos` and saves the new position; `true` when the
+/// batch was full (more may be waiting).
+async fn poll_once(
+    c: &SourceConfig,
+    cx: &runtime::SourceContext,
+    cols: &Collections,
+    pos: &mut Option<(DateTime, Bson)>,
+) -> Result<bool> {
+    let delay_ms = i64::try_from(c.delay.as_millis()).unwrap_or(i64::MAX);
+    let until = DateTime::from_millis(DateTime::now().timestamp_millis() - delay_ms);
+    let options = FindOptions::builder()
+        .sort(doc! { &c.timestamp_field: 1, "_id": 1 })
+        .limit(c.batch)
+        .build();
+    let batch: Vec<Document> = cols
+        .records
+        .find(poll_filter(c, pos.clone(), until))
+        .with_options(options)
+        .await
+        .context("poll")?
+        .try_collect()
+        .await
+        .context("poll")?;
+    cx.health.set_sink(true);
+    cx.health.set_kafka(true);
+    let full = i64::try_from(batch.len()).unwrap_or(0) == c.batch;
+    let mut last = pos.clone();
+    for d in &batch {
+        if let (Ok(ts), Some(id)) = (d.get_datetime(&c.timestamp_field), d.get("_id")) {
+            last = Some((*ts, id.clone()));
+        }
+    }
+    publish(c, cx, batch).await?;
+    if last != *pos {
+        if let Some((ts, id)) = &last {
+            save(
+                c,
+                cols,
+                doc! { "_id": &c.name, "ts": *ts, "id": id.clone() },
+            )
+            .await?;
+        }
+        *pos = last;
+    }
+    Ok(full)
+}
+
+/// Publishes every insert, update and replace of the stream as it comes, saving the
+/// resume token after each is acknowledged.
+async fn follow(
+    c: &SourceConfig,
+    cx: &runtime::SourceContext,
+    cols: &Collections,
+    mut stream: mongodb::change_stream::ChangeStream<
+        mongodb::change_stream::event::ChangeStreamEvent<Document>,
+    >,
+) -> Result<()> {
+    loop {
+        let event = tokio::select! {
+            () = cx.shutdown.cancelled() => return Ok(()),
+            e = stream.next_if_any() => e.context("change stream")?,
+        };
+        cx.health.set_sink(true);
+        let Some(event) = event else { continue };
+        if matches!(
+            event.operation_type,
+            OperationType::Insert | OperationType::Update | OperationType::Replace
+        ) {
+            if let Some(d) = event.full_document {
+                publish(c, cx, vec![d]).await?;
+            }
+        }
+        if let Some(token) = stream.resume_token() {
+            let token = mongodb::bson::to_bson(&token).context("resume token")?;
+            save(c, cols, doc! { "_id": &c.name, "resume_token": token }).await?;
+        }
+    }
+}
+
+async fn save(c: &SourceConfig, cols: &Collections, position: Document) -> Result<()> {
+    cols.positions
+        .replace_one(doc! { "_id": &c.name }, position)
+        .with_options(ReplaceOptions::builder().upsert(true).build())
+        .await
+        .context("save the position")?;
+    Ok(())
+}
+
+/// Publishes records to `raw.etds` (bad ones to the dead-letter topic) and waits for
+/// Kafka's acknowledgements.
+async fn publish(c: &SourceConfig, cx: &runtime::SourceContext, docs: Vec<Document>) -> Result<()> {
+    let mut messages = Vec::with_capacity(docs.len());
+    for d in docs {
+        let id = d.get("_id").cloned().unwrap_or(Bson::Null);
+        let original = serde_json::to_vec(&d).unwrap_or_default();
+        messages.push(match to_raw(c, d) {
+            Ok(raw) => Outgoing::keyed(c.topic.clone(), raw.id.to_string(), encode(&raw)),
+            Err(reason) => {
+                tracing::warn!(?id, error = %reason, "bad record: dead-lettering");
+                cx.metrics.dead_lettered(&c.collection);
+                runtime::source_dead_letter(
+                    &c.dlq_topic,
+                    format!("mongo:{id}"),
+                    original,
+                    reason,
+                    ("document", format!("{}/{id}", c.collection)),
+                    "etd-source",
+                )
+            }
+        });
+    }
+    runtime::publish_all(&cx.producer, &messages).await?;
+    for _ in &messages {
+        cx.metrics.processed(&c.collection, 0.0);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -233,6 +357,20 @@ mod tests {
             2,
             "after the timestamp, or at it with a larger _id: {f}"
         );
+    }
+
+    #[test]
+    fn the_mode_is_auto_unless_told() {
+        assert_eq!(config().mode, Mode::Auto);
+        let vars = |v: &str| {
+            std::collections::BTreeMap::from([("DOCSTREAM_SOURCE_MODE".to_owned(), v.to_owned())])
+        };
+        assert_eq!(
+            SourceConfig::from_vars(&vars("poll")).expect("poll").mode,
+            Mode::Poll
+        );
+        let e = SourceConfig::from_vars(&vars("tail")).expect_err("unknown");
+        assert!(e.to_string().contains("DOCSTREAM_SOURCE_MODE"), "{e}");
     }
 
     #[test]
