@@ -69,11 +69,7 @@ impl KafkaSettings {
 
     /// Reads the `DOCSTREAM_KAFKA_*` variables of `vars`.
     pub fn from_vars(vars: &BTreeMap<String, String>) -> Self {
-        let get = |k: &str| {
-            vars.get(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |k: &str| var(vars, k);
         let extra = vars
             .iter()
             .filter_map(|(k, v)| {
@@ -168,10 +164,7 @@ pub struct Defaults<'a> {
 impl RuntimeConfig {
     /// Reads the process environment.
     pub fn from_env(service: &str, defaults: &Defaults<'_>) -> Result<Self> {
-        let vars: BTreeMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("DOCSTREAM_"))
-            .collect();
-        Self::from_vars(service, defaults, &vars)
+        Self::from_vars(service, defaults, &env_vars())
     }
 
     /// Reads the given variables (tests pass their own).
@@ -180,11 +173,7 @@ impl RuntimeConfig {
         defaults: &Defaults<'_>,
         vars: &BTreeMap<String, String>,
     ) -> Result<Self> {
-        let get = |k: &str| {
-            vars.get(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |k: &str| var(vars, k);
         let list = |k: &str, d: &[&str]| -> Vec<String> {
             get(k).map_or_else(
                 || d.iter().map(|s| (*s).to_owned()).collect(),
@@ -272,7 +261,23 @@ impl RuntimeConfig {
     }
 }
 
-fn parse<T: FromStr>(vars: &BTreeMap<String, String>, key: &str, default: T) -> Result<T>
+/// The `DOCSTREAM_*` variables of this process, for the `from_vars` readers.
+pub fn env_vars() -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("DOCSTREAM_"))
+        .collect()
+}
+
+/// A variable's value, trimmed; `None` when unset or empty.
+pub fn var(vars: &BTreeMap<String, String>, key: &str) -> Option<String> {
+    vars.get(key)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A variable parsed, or `default` when unset or empty; the error names the variable
+/// and its value. Every service's settings read numbers through this.
+pub fn parse<T: FromStr>(vars: &BTreeMap<String, String>, key: &str, default: T) -> Result<T>
 where
     T::Err: fmt::Display,
 {

@@ -455,7 +455,8 @@ fn drop_pending<P>(
 /// `None` when shutdown interrupted the retries; the message is left uncommitted.
 async fn handle<P: Processor>(s: &Arc<Shared<P>>, job: Job) -> Option<Ack> {
     let m = &job.msg;
-    let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned());
+    // borrowed when the key is UTF-8: no allocation per message
+    let key = m.key().map(String::from_utf8_lossy);
     let span = tracing::info_span!(
         "message",
         topic = m.topic(),

@@ -32,7 +32,7 @@ mod telemetry;
 pub mod toy;
 
 pub use backoff::{Backoff, RetryPolicy};
-pub use config::{Defaults, KafkaSettings, RuntimeConfig, Secret};
+pub use config::{env_vars, parse, var, Defaults, KafkaSettings, RuntimeConfig, Secret};
 pub use consumer::{enqueue, run};
 pub use dlq::dead_letter_headers;
 pub use error::{Error, Result};

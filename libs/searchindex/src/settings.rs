@@ -33,22 +33,14 @@ pub struct EngineSettings {
 
 impl EngineSettings {
     pub fn from_env() -> Result<Self> {
-        Self::from_vars(&std::env::vars().collect())
+        Self::from_vars(&runtime::env_vars())
     }
 
     pub fn from_vars(vars: &BTreeMap<String, String>) -> Result<Self> {
-        let get = |k: &str| {
-            vars.get(&format!("DOCSTREAM_ES_{k}"))
-                .filter(|v| !v.is_empty())
-                .cloned()
-        };
+        let get = |k: &str| runtime::var(vars, &format!("DOCSTREAM_ES_{k}"));
         let number = |k: &str, default: u64| -> Result<u64> {
-            get(k).map_or(Ok(default), |v| {
-                v.parse().map_err(|_| Error::Setting {
-                    name: format!("DOCSTREAM_ES_{k}"),
-                    reason: format!("{v:?} is not a whole number"),
-                })
-            })
+            runtime::parse(vars, &format!("DOCSTREAM_ES_{k}"), default)
+                .map_err(|e| Error::Invalid(e.to_string()))
         };
         let prefix = get("INDEX_PREFIX").unwrap_or_else(|| "docstream".into());
         if prefix.is_empty()

@@ -59,21 +59,12 @@ pub enum Mode {
 
 impl SourceConfig {
     pub fn from_env() -> Result<Self> {
-        Self::from_vars(&std::env::vars().collect())
+        Self::from_vars(&runtime::env_vars())
     }
 
     pub fn from_vars(vars: &std::collections::BTreeMap<String, String>) -> Result<Self> {
-        let var = |k: &str, d: &str| {
-            vars.get(k)
-                .filter(|v| !v.is_empty())
-                .cloned()
-                .unwrap_or_else(|| d.to_owned())
-        };
-        let num = |k: &str, d: u64| -> Result<u64> {
-            var(k, &d.to_string())
-                .parse()
-                .with_context(|| format!("{k} is not a number"))
-        };
+        let var = |k: &str, d: &str| runtime::var(vars, k).unwrap_or_else(|| d.to_owned());
+        let num = |k: &str, d: u64| runtime::parse(vars, k, d);
         let c = Self {
             mongo_url: runtime::Secret::new(var(
                 "DOCSTREAM_MONGO_URL",
@@ -90,7 +81,7 @@ impl SourceConfig {
             ),
             delay: Duration::from_millis(num("DOCSTREAM_SOURCE_DELAY_MS", 2000)?),
             poll: Duration::from_millis(num("DOCSTREAM_SOURCE_POLL_MS", 1000)?),
-            batch: i64::try_from(num("DOCSTREAM_SOURCE_BATCH", 500)?)?,
+            batch: runtime::parse(vars, "DOCSTREAM_SOURCE_BATCH", 500)?,
             topic: var("DOCSTREAM_SOURCE_TOPIC", "raw.etds"),
             dlq_topic: var("DOCSTREAM_DLQ_TOPIC", "dlq.etd-ingest"),
             mode: match var("DOCSTREAM_SOURCE_MODE", "auto").as_str() {

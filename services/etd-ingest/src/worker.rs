@@ -76,9 +76,12 @@ pub fn run_if_worker() -> bool {
 
 /// The worker's side: runs in the limited child and prints its [`Extraction`] as JSON.
 pub fn run_worker(pdf: &Path, ocr_max_pages: usize) -> Extraction {
-    let head = std::fs::read(pdf)
-        .map(|b| b[..b.len().min(1024)].to_vec())
-        .unwrap_or_default();
+    // the header is in the first KiB; the file itself may be hundreds of MB
+    let mut head = Vec::with_capacity(1024);
+    if let Ok(f) = std::fs::File::open(pdf) {
+        use std::io::Read as _;
+        let _ = f.take(1024).read_to_end(&mut head);
+    }
     if !head.windows(5).any(|w| w == b"%PDF-") {
         return Extraction::failed(FulltextStatus::NotPdf, "not a pdf: no %PDF- header");
     }

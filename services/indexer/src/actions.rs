@@ -148,27 +148,24 @@ pub fn action(
         ),
         Kind::Clusters => {
             let c: ClusterAssignment = decode(payload).map_err(|e| e.to_string())?;
-            let doc = json!({
-                "id": c.id.to_string(), "collection": c.id.collection(),
+            let fields = json!({
                 "cluster": { "id": c.cluster_id, "label": c.cluster_label, "model": c.model }
             });
-            (c.id, doc.to_string().into_bytes().into())
+            derived(c.id, fields)
         }
         Kind::Summaries => {
             let s: Summary = decode(payload).map_err(|e| e.to_string())?;
-            let doc = json!({
-                "id": s.id.to_string(), "collection": s.id.collection(),
-                "summary": s.summary, "summary_model": s.model
-            });
-            (s.id, doc.to_string().into_bytes().into())
+            derived(
+                s.id,
+                json!({ "summary": s.summary, "summary_model": s.model }),
+            )
         }
         Kind::Recommendations => {
             let r: Recommendation = decode(payload).map_err(|e| e.to_string())?;
-            let doc = json!({
-                "id": r.id.to_string(), "collection": r.id.collection(),
-                "related": r.related, "related_model": r.model
-            });
-            (r.id, doc.to_string().into_bytes().into())
+            derived(
+                r.id,
+                json!({ "related": r.related, "related_model": r.model }),
+            )
         }
     };
     if id != key {
@@ -178,6 +175,14 @@ pub fn action(
         create,
         ..Action::update(targets.of(&id).to_owned(), id.to_string(), doc.into_owned())
     })
+}
+
+/// A derived topic's own fields, with the id and collection every document carries
+/// (so one created by them alone can be filtered by collection).
+fn derived(id: DocId, mut fields: serde_json::Value) -> (DocId, std::borrow::Cow<'static, [u8]>) {
+    fields["id"] = id.to_string().into();
+    fields["collection"] = id.collection().into();
+    (id, fields.to_string().into_bytes().into())
 }
 
 /// JSON whose line breaks are all whitespace between tokens (strings escape theirs),

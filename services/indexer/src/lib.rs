@@ -34,25 +34,18 @@ pub struct IndexerSettings {
 
 impl IndexerSettings {
     pub fn from_env() -> anyhow::Result<Self> {
-        Self::from_vars(&std::env::vars().collect())
+        Self::from_vars(&runtime::env_vars())
     }
 
     pub fn from_vars(vars: &BTreeMap<String, String>) -> anyhow::Result<Self> {
-        let get = |k: &str| {
-            vars.get(&format!("DOCSTREAM_INDEXER_{k}"))
-                .filter(|v| !v.is_empty())
-                .cloned()
-        };
+        let get = |k: &str| runtime::var(vars, &format!("DOCSTREAM_INDEXER_{k}"));
         let number = |k: &str, default: usize| -> anyhow::Result<usize> {
-            match get(k) {
-                None => Ok(default),
-                Some(v) => match v.parse::<usize>() {
-                    Ok(n) if n > 0 => Ok(n),
-                    _ => {
-                        anyhow::bail!("DOCSTREAM_INDEXER_{k}: {v:?} is not a positive whole number")
-                    }
-                },
-            }
+            let n = runtime::parse(vars, &format!("DOCSTREAM_INDEXER_{k}"), default)?;
+            anyhow::ensure!(
+                n > 0,
+                "DOCSTREAM_INDEXER_{k}: {n} is not a positive whole number"
+            );
+            Ok(n)
         };
         let topic = |k: &str, default: &str, kind| {
             (

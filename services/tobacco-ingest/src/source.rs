@@ -58,17 +58,9 @@ pub struct SourceConfig {
 impl SourceConfig {
     /// From `DOCSTREAM_*` variables.
     pub fn from_env() -> Result<Self> {
-        let var = |k: &str, d: &str| {
-            std::env::var(k)
-                .ok()
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| d.to_owned())
-        };
-        let num = |k: &str, d: u64| -> Result<u64> {
-            var(k, &d.to_string())
-                .parse()
-                .with_context(|| format!("{k} is not a number"))
-        };
+        let vars = runtime::env_vars();
+        let var = |k: &str, d: &str| runtime::var(&vars, k).unwrap_or_else(|| d.to_owned());
+        let num = |k: &str, d: u64| runtime::parse(&vars, k, d);
         let c = Self {
             mysql_url: runtime::Secret::new(var(
                 "DOCSTREAM_MYSQL_URL",
@@ -85,8 +77,7 @@ impl SourceConfig {
             ),
             delay: Duration::from_millis(num("DOCSTREAM_SOURCE_DELAY_MS", 5000)?),
             poll: Duration::from_millis(num("DOCSTREAM_SOURCE_POLL_MS", 1000)?),
-            batch: u32::try_from(num("DOCSTREAM_SOURCE_BATCH", 500)?)
-                .context("DOCSTREAM_SOURCE_BATCH")?,
+            batch: runtime::parse(&vars, "DOCSTREAM_SOURCE_BATCH", 500)?,
             topic: var("DOCSTREAM_SOURCE_TOPIC", "raw.tobacco"),
             dlq_topic: var("DOCSTREAM_DLQ_TOPIC", "dlq.tobacco-ingest"),
         };
