@@ -31,6 +31,9 @@ pub struct Args {
     /// The runtime's DOCSTREAM_MAX_IN_FLIGHT (its default when not given).
     #[arg(long)]
     max_in_flight: Option<usize>,
+    /// Run only one side (for profiling one of them); no ratio is printed.
+    #[arg(long, value_parser = ["bare", "runtime"])]
+    only: Option<String>,
 }
 
 const TIMEOUT: Duration = Duration::from_secs(600);
@@ -54,7 +57,13 @@ pub async fn run(brokers: &str, args: &Args) -> Result<()> {
 
     let (mut best_bare, mut best_rt) = (0f64, 0f64);
     let mut made = vec![input.clone()];
+    let runs = |side: &str| args.only.as_deref().is_none_or(|o| o == side);
     for round in 1..=args.rounds {
+        if !runs("bare") {
+            let rt = measure_runtime(brokers, &input, args, &mut made).await?;
+            println!("round {round}: runtime {rt:.0} msg/s");
+            continue;
+        }
         let out = kafka::unique("bench-bare-out");
         kafka::create_topics(brokers, &[&out], args.partitions).await?;
         made.push(out.clone());
@@ -66,25 +75,42 @@ pub async fn run(brokers: &str, args: &Args) -> Result<()> {
         )
         .await?;
 
-        let out = kafka::unique("bench-runtime-out");
-        kafka::create_topics(brokers, &[&out], args.partitions).await?;
-        made.push(out.clone());
-        let rt = measure(
-            brokers,
-            &out,
-            args,
-            runtime_loop(brokers, &input, &out, args.max_in_flight)?,
-        )
-        .await?;
+        if !runs("runtime") {
+            println!("round {round}: bare {bare:.0} msg/s");
+            continue;
+        }
+        let rt = measure_runtime(brokers, &input, args, &mut made).await?;
         println!("round {round}: bare {bare:.0} msg/s, runtime {rt:.0} msg/s");
         best_bare = best_bare.max(bare);
         best_rt = best_rt.max(rt);
     }
     let names: Vec<&str> = made.iter().map(String::as_str).collect();
     kafka::delete_topics(brokers, &names).await;
+    if args.only.is_some() {
+        return Ok(());
+    }
     println!("best: bare {best_bare:.0} msg/s, runtime {best_rt:.0} msg/s");
     println!("runtime/bare ratio: {:.2}", best_rt / best_bare);
     Ok(())
+}
+
+/// One round of the runtime on a fresh output topic.
+async fn measure_runtime(
+    brokers: &str,
+    input: &str,
+    args: &Args,
+    made: &mut Vec<String>,
+) -> Result<f64> {
+    let out = kafka::unique("bench-runtime-out");
+    kafka::create_topics(brokers, &[&out], args.partitions).await?;
+    made.push(out.clone());
+    measure(
+        brokers,
+        &out,
+        args,
+        runtime_loop(brokers, input, &out, args.max_in_flight)?,
+    )
+    .await
 }
 
 pub type Running = (CancellationToken, tokio::task::JoinHandle<Result<()>>);

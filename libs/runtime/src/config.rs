@@ -142,7 +142,10 @@ pub struct RuntimeConfig {
     /// Where the service writes; services with several outputs name them in code.
     pub output_topic: Option<String>,
     pub dlq_topic: String,
+    /// Messages between receipt and acknowledgement ...
     pub max_in_flight: usize,
+    /// ... and their bytes (payload and key): whichever bound is reached first.
+    pub max_in_flight_bytes: usize,
     pub shutdown_deadline: Duration,
     pub rebalance_drain: Duration,
     pub retry: RetryPolicy,
@@ -193,7 +196,8 @@ impl RuntimeConfig {
             output_topic: get("DOCSTREAM_OUTPUT_TOPIC")
                 .or(defaults.output_topic.map(str::to_owned)),
             dlq_topic: get("DOCSTREAM_DLQ_TOPIC").unwrap_or_else(|| format!("dlq.{service}")),
-            max_in_flight: parse(vars, "DOCSTREAM_MAX_IN_FLIGHT", 1000)?,
+            max_in_flight: parse(vars, "DOCSTREAM_MAX_IN_FLIGHT", 10_000)?,
+            max_in_flight_bytes: parse(vars, "DOCSTREAM_MAX_IN_FLIGHT_BYTES", 64 << 20)?,
             shutdown_deadline: Duration::from_secs(parse(
                 vars,
                 "DOCSTREAM_SHUTDOWN_DEADLINE_SECS",
@@ -237,6 +241,9 @@ impl RuntimeConfig {
         }
         if self.max_in_flight == 0 {
             return bad("DOCSTREAM_MAX_IN_FLIGHT must be at least 1".into());
+        }
+        if self.max_in_flight_bytes < 1024 {
+            return bad("DOCSTREAM_MAX_IN_FLIGHT_BYTES must be at least 1024".into());
         }
         if self.transaction_max_messages == 0 {
             return bad("DOCSTREAM_TRANSACTION_MAX_MESSAGES must be at least 1".into());

@@ -148,6 +148,15 @@ fn spawn_health_probe<P: Processor>(
     Ok(())
 }
 
+/// A message's share of the in-flight budget, in units of which there are
+/// `max_in_flight`: one, or its bytes' share of `max_in_flight_bytes` when that is
+/// more, and at most all of them (a message over the byte budget runs alone).
+fn units(bytes: usize, max_in_flight: usize, max_in_flight_bytes: usize) -> u32 {
+    let share =
+        (bytes as u128 * max_in_flight as u128).div_ceil(max_in_flight_bytes.max(1) as u128);
+    u32::try_from(share.clamp(1, max_in_flight.max(1) as u128)).unwrap_or(u32::MAX)
+}
+
 /// One message handed to a partition task, with its share of the in-flight bound
 /// (the permit is released when the message's outputs are acknowledged).
 struct Job {
@@ -207,6 +216,60 @@ impl<P: Processor> Loop<P> {
         })
     }
 
+    /// A message's share of the in-flight budget.
+    fn units(&self, m: &OwnedMessage) -> u32 {
+        let c = &self.shared.config;
+        let bytes = m.payload().map_or(0, <[u8]>::len) + m.key().map_or(0, <[u8]>::len);
+        units(bytes, c.max_in_flight, c.max_in_flight_bytes)
+    }
+
+    /// Takes `n` units of the in-flight budget. A wait longer than a second pauses the
+    /// assignment and polls on (into `overflow`), so the consumer stays in its group
+    /// (`max.poll.interval.ms`) and rebalances run. `Err` with the loop's outcome on
+    /// shutdown or a fatal error.
+    async fn acquire(
+        &mut self,
+        n: u32,
+        overflow: &mut std::collections::VecDeque<OwnedMessage>,
+        shutdown: &CancellationToken,
+    ) -> std::result::Result<OwnedSemaphorePermit, Result<()>> {
+        if let Ok(p) = self.permits.clone().try_acquire_many_owned(n) {
+            return Ok(p);
+        }
+        let waited = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => return Err(Ok(())),
+            Some(e) = self.fatal_rx.recv() => return Err(Err(e)),
+            p = tokio::time::timeout(Duration::from_secs(1), self.permits.clone().acquire_many_owned(n)) => p,
+        };
+        match waited {
+            Ok(Ok(p)) => return Ok(p),
+            Ok(Err(_)) => return Err(Ok(())),
+            Err(_) => {}
+        }
+        let s = &self.shared;
+        let paused = s.consumer.assignment().map_err(|e| Err(e.into()))?;
+        s.consumer.pause(&paused).map_err(|e| Err(e.into()))?;
+        s.metrics.set_paused(true);
+        let got = loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break Err(Ok(())),
+                Some(e) = self.fatal_rx.recv() => break Err(Err(e)),
+                p = self.permits.clone().acquire_many_owned(n) => break p.map_err(|_| Ok(())),
+                m = s.consumer.recv() => match m {
+                    Ok(m) => overflow.push_back(m.detach()),
+                    Err(e) => tracing::warn!(error = %e, "consumer error"),
+                },
+            }
+        };
+        // resume what is still ours (a rebalance may have run meanwhile)
+        let now = s.consumer.assignment().map_err(|e| Err(e.into()))?;
+        s.consumer.resume(&now).map_err(|e| Err(e.into()))?;
+        s.metrics.set_paused(false);
+        got
+    }
+
     async fn run(mut self, shutdown: CancellationToken) -> Result<()> {
         let s = self.shared.clone();
         let mut workers: HashMap<Tp, Worker> = HashMap::new();
@@ -214,50 +277,11 @@ impl<P: Processor> Loop<P> {
         let mut overflow: std::collections::VecDeque<OwnedMessage> =
             std::collections::VecDeque::new();
         let outcome = loop {
-            // back-pressure: with every permit taken, stop polling, so librdkafka's
-            // bounded queue (queued.max.messages.kbytes) stops fetching. A wait longer
-            // than a second pauses the assignment explicitly and polls on, so the
-            // consumer stays in its group (max.poll.interval.ms) and rebalances run.
-            let permit = match self.permits.clone().try_acquire_owned() {
-                Ok(p) => Ok(Ok(p)),
-                Err(_) => tokio::select! {
-                    biased;
-                    () = shutdown.cancelled() => break Ok(()),
-                    Some(e) = self.fatal_rx.recv() => break Err(e),
-                    p = tokio::time::timeout(Duration::from_secs(1), self.permits.clone().acquire_owned()) => p,
-                },
-            };
-            let permit = match permit {
-                Ok(Ok(p)) => p,
-                Ok(Err(_)) => break Ok(()),
-                Err(_) => {
-                    let paused = s.consumer.assignment()?;
-                    s.consumer.pause(&paused)?;
-                    s.metrics.set_paused(true);
-                    let p = loop {
-                        tokio::select! {
-                            biased;
-                            () = shutdown.cancelled() => break None,
-                            Some(e) = self.fatal_rx.recv() => {
-                                let _ = s.fatal.send(e);
-                                break None;
-                            }
-                            p = self.permits.clone().acquire_owned() => break p.ok(),
-                            m = s.consumer.recv() => match m {
-                                Ok(m) => overflow.push_back(m.detach()),
-                                Err(e) => tracing::warn!(error = %e, "consumer error"),
-                            },
-                        }
-                    };
-                    // resume what is still ours (a rebalance may have run meanwhile)
-                    let now = s.consumer.assignment()?;
-                    s.consumer.resume(&now)?;
-                    s.metrics.set_paused(false);
-                    match p {
-                        Some(p) => p,
-                        None => continue,
-                    }
-                }
+            // back-pressure: with the budget spent, stop polling, so librdkafka's
+            // bounded queue (queued.max.messages.kbytes) stops fetching
+            let mut permit = match self.acquire(1, &mut overflow, &shutdown).await {
+                Ok(p) => p,
+                Err(stop) => break stop,
             };
             let msg = if let Some(m) = overflow.pop_front() {
                 Ok(m)
@@ -269,13 +293,25 @@ impl<P: Processor> Loop<P> {
                     m = s.consumer.recv() => m.map(|m| m.detach()),
                 }
             };
-            let msg = match msg {
+            let mut msg = match msg {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(error = %e, "consumer error");
                     continue;
                 }
             };
+            let more = self.units(&msg) - 1;
+            if more > 0 {
+                overflow.push_front(msg);
+                match self.acquire(more, &mut overflow, &shutdown).await {
+                    Ok(p) => permit.merge(p),
+                    Err(stop) => break stop,
+                }
+                let Some(m) = overflow.pop_front() else {
+                    continue;
+                };
+                msg = m;
+            }
             let tp: Tp = (msg.topic().to_owned(), msg.partition());
             let Some(epoch) = s.ownership.epoch(&tp) else {
                 tracing::debug!(topic = %tp.0, partition = tp.1, offset = msg.offset(), "skipping a message of a partition no longer ours");
@@ -371,6 +407,7 @@ async fn partition_task<P: Processor>(
     let processed = s.metrics.topic_handles(&tp.0);
     let mut acks: FuturesOrdered<Ack> = FuturesOrdered::new();
     let mut open = true;
+    let mut halted = false;
     while open || !acks.is_empty() {
         tokio::select! {
             Some(done) = acks.next(), if !acks.is_empty() => {
@@ -401,14 +438,19 @@ async fn partition_task<P: Processor>(
             job = rx.recv(), if open => match job {
                 None => open = false,
                 Some(job) => {
-                    if !s.ownership.owns(&tp, epoch) {
-                        tracing::debug!(topic = %tp.0, partition = tp.1, offset = job.msg.offset(), "dropping a job of a revoked partition");
-                        finish(&s, &counter); // revoked: the next owner replays it
+                    if halted || !s.ownership.owns(&tp, epoch) {
+                        tracing::debug!(topic = %tp.0, partition = tp.1, offset = job.msg.offset(), "dropping a job of a revoked or stopping partition");
+                        finish(&s, &counter); // the next owner, or the restart, replays it
                         continue;
                     }
                     match handle(&s, job).await {
                         Some(ack) => acks.push_back(ack),
-                        None => finish(&s, &counter), // shutdown during retries
+                        None => {
+                            // shutdown interrupted its retries: it stays uncommitted, and
+                            // so must everything after it in this partition
+                            halted = true;
+                            finish(&s, &counter);
+                        }
                     }
                 }
             },
@@ -646,5 +688,27 @@ pub async fn enqueue(
             )) => tokio::time::sleep(Duration::from_millis(5)).await,
             Err((e, _)) => return Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::units;
+
+    #[test]
+    fn a_message_takes_its_share_of_whichever_budget_is_tighter() {
+        // 10,000 messages or 64 MiB: a unit is 6,710.9 bytes
+        let (n, b) = (10_000, 64 << 20);
+        assert_eq!(units(0, n, b), 1);
+        assert_eq!(units(1024, n, b), 1);
+        assert_eq!(units(6_710, n, b), 1);
+        assert_eq!(units(6_711, n, b), 2);
+        assert_eq!(units(1 << 20, n, b), 157);
+        // 64 such messages fill the byte budget
+        assert!(64 * units(1 << 20, n, b) >= 10_000);
+        assert!(63 * units(1 << 20, n, b) < 10_000);
+        // larger than the whole budget: all of it, never more (it would wait forever)
+        assert_eq!(units(1 << 30, n, b), 10_000);
+        assert_eq!(units(700, 1000, 1024), 684);
     }
 }

@@ -16,6 +16,10 @@
 //! - **No poison pill**: a message the processor calls invalid, or whose transient
 //!   failures outlive the retries, goes to the dead-letter topic with the reason and
 //!   its origin in headers, and the loop goes on.
+//!
+//! Every binary that links the runtime allocates with mimalloc: the loop allocates per
+//! message (the copy out of librdkafka, outputs, delivery futures), and glibc's malloc
+//! cost it about a quarter of its throughput (`loadtest runtime`, BENCHMARKS.md).
 
 mod backoff;
 mod config;
@@ -30,6 +34,9 @@ mod shutdown;
 mod source;
 mod telemetry;
 pub mod toy;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub use backoff::{Backoff, RetryPolicy};
 pub use config::{env_vars, parse, var, Defaults, KafkaSettings, RuntimeConfig, Secret};

@@ -153,8 +153,11 @@ async fn sigterm_commits_what_was_done_and_exits_zero_within_the_deadline() {
     let t = Topics::create(3).await;
     let n = 3000;
     t.produce("s", 0..n).await;
+    // a window much smaller than the input, so the stop lands mid-stream (with the
+    // default window all 3,000 are in flight at once and finish within the deadline)
     let mut toy = t.spawn(&[
         ("TOY_DELAY_MS", "2"),
+        ("DOCSTREAM_MAX_IN_FLIGHT", "100"),
         ("DOCSTREAM_SHUTDOWN_DEADLINE_SECS", "10"),
     ]);
     wait_for_output(&t.output, 3, 500, MINUTE);
@@ -274,6 +277,49 @@ async fn a_full_window_pauses_fetching_then_resumes() {
     assert!(
         lag.contains(&format!("topic=\"{}\",partition=\"0\"", t.input)),
         "no lag metric: {lag}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_byte_budget_bounds_in_flight_work_too() {
+    let t = Topics::create(2).await;
+    let n = 6;
+    for i in 0..n {
+        // ~700 bytes each against a budget of 1 KiB: one message at a time
+        let payload = format!(r#"{{"id":"b{i}","text":"{}"}}"#, "x".repeat(680));
+        t.produce_raw(&format!("b{i}"), payload.as_bytes(), ("h", "v"))
+            .await;
+    }
+    let toy = t.spawn(&[
+        ("TOY_DELAY_MS", "1200"),
+        ("DOCSTREAM_MAX_IN_FLIGHT", "1000"),
+        ("DOCSTREAM_MAX_IN_FLIGHT_BYTES", "1024"),
+    ]);
+    let (mut most, mut saw_paused) = (0, false);
+    let deadline = std::time::Instant::now() + MINUTE;
+    while std::time::Instant::now() < deadline {
+        let (_, metrics) = toy.get("/metrics");
+        for l in metrics.lines() {
+            if let Some(v) = l.strip_prefix("docstream_toy_upper_in_flight ") {
+                most = most.max(v.parse::<i64>().expect("gauge"));
+            }
+        }
+        saw_paused |= metrics.lines().any(|l| l == "docstream_toy_upper_paused 1");
+        let done = metrics.lines().any(|l| {
+            l.starts_with("docstream_toy_upper_messages_processed_total") && l.ends_with(" 6")
+        });
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(saw_paused, "the paused gauge never showed 1");
+    assert_eq!(most, 1, "the most messages in flight at once");
+    let seen = t.read_output(n, false, MINUTE);
+    assert_eq!(
+        missing(&seen, "b", n),
+        Vec::<String>::new(),
+        "lost messages"
     );
 }
 
