@@ -189,6 +189,44 @@ async fn sigterm_commits_what_was_done_and_exits_zero_within_the_deadline() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_stop_during_retries_commits_nothing_past_the_retried_message() {
+    let t = Topics::create(1).await;
+    // offset 0 fails transiently for as long as it is tried; 20 good ones queue behind it
+    t.produce_raw("r", br#"{"id":"r","text":"transient"}"#, ("h", "v"))
+        .await;
+    t.produce("g", 0..20).await;
+    let mut toy = t.spawn(&[
+        ("DOCSTREAM_RETRY_MAX_ATTEMPTS", "0"),
+        ("DOCSTREAM_RETRY_INITIAL_MS", "100"),
+        ("DOCSTREAM_RETRY_MAX_MS", "200"),
+    ]);
+    // retrying: the transient failures show in the metrics
+    let deadline = std::time::Instant::now() + MINUTE;
+    loop {
+        let (_, metrics) = toy.get("/metrics");
+        if metrics.contains("kind=\"transient\"") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never retried: {metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    toy.sigterm();
+    let status = toy.wait_exit(Duration::from_secs(30)).expect("exited");
+    assert!(status.success(), "exit status {status:?}");
+    // the queued good messages were not processed past it, and nothing was committed
+    // past offset 0: a restart tries it again
+    assert_eq!(
+        t.committed(),
+        vec![-1001],
+        "committed offsets (none: -1001)"
+    );
+    assert!(t.read_output(0, false, Duration::from_secs(3)).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn exactly_once_mode_has_no_duplicates_across_a_kill() {
     let t = Topics::create(3).await;
     let n = 3000;
