@@ -23,42 +23,100 @@ pub struct Span {
 
 /// Cleans one page. Lines are separated by newlines or, as in the UCSF OCR text, by
 /// tabs between numbered lines.
+///
+/// One pass splits and folds every line into one buffer (line ranges kept aside), a
+/// second looks for line numbers, a third joins: no string per line. ASCII, most OCR
+/// text, skips the mojibake and normalisation checks.
 pub fn clean_page(raw: &str) -> String {
     let repaired = repair_mojibake(raw);
     // most OCR text is ASCII, already NFKC: the quick check skips the rewrite
-    let text: std::borrow::Cow<'_, str> = if is_nfkc_quick(repaired.chars()) == IsNormalized::Yes {
-        repaired
-    } else {
-        std::borrow::Cow::Owned(repaired.nfkc().collect())
-    };
-    let lines: Vec<String> = text
-        .split(['\n', '\r', '\t', '\u{b}', '\u{c}'])
-        .map(fold_blanks)
-        .collect();
-    let lines = strip_line_numbers(lines);
-    let lines: Vec<String> = lines
-        .into_iter()
-        .filter(|l| !l.is_empty() && !is_page_number(l))
-        .collect();
-    join_hyphenated(&lines)
+    let text: std::borrow::Cow<'_, str> =
+        if repaired.is_ascii() || is_nfkc_quick(repaired.chars()) == IsNormalized::Yes {
+            repaired
+        } else {
+            std::borrow::Cow::Owned(repaired.nfkc().collect())
+        };
+    let mut folded = String::with_capacity(text.len());
+    let mut lines = Vec::new();
+    fold_lines(&text, &mut folded, &mut lines);
+    strip_line_numbers(&folded, &mut lines);
+    join_lines(&folded, &lines)
 }
 
-/// Replaces control characters by spaces and folds runs of blanks into one space.
-fn fold_blanks(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut blank = false;
-    for c in line.chars() {
-        if c.is_whitespace() || c.is_control() || c == '\u{fffd}' {
-            blank = true;
+/// What a byte or char is to [`fold_lines`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Ends a line: `\n`, `\r`, `\t`, vertical tab, form feed.
+    Separator,
+    /// Whitespace, a control character or U+FFFD: folds into one space.
+    Blank,
+    Kept,
+}
+
+fn class_of_ascii(b: u8) -> Class {
+    match b {
+        b'\n' | b'\r' | b'\t' | 0x0b | 0x0c => Class::Separator,
+        0..=0x20 | 0x7f => Class::Blank,
+        _ => Class::Kept,
+    }
+}
+
+/// Splits `text` into lines and appends each to `out` with control characters
+/// replaced by spaces and runs of blanks folded into one space (none at either end);
+/// pushes each line's range in `out`.
+fn fold_lines(text: &str, out: &mut String, lines: &mut Vec<std::ops::Range<usize>>) {
+    let bytes = text.as_bytes();
+    let mut line_start = out.len();
+    let mut space = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (class, len) = if b < 0x80 {
+            (class_of_ascii(b), 1)
         } else {
-            if blank && !out.is_empty() {
-                out.push(' ');
+            let c = text[i..].chars().next().unwrap_or('\u{fffd}');
+            let blank = c.is_whitespace() || c.is_control() || c == '\u{fffd}';
+            (if blank { Class::Blank } else { Class::Kept }, c.len_utf8())
+        };
+        match class {
+            Class::Separator => {
+                lines.push(line_start..out.len());
+                line_start = out.len();
+                space = false;
+                i += 1;
             }
-            blank = false;
-            out.push(c);
+            Class::Blank => {
+                space = true;
+                i += len;
+            }
+            Class::Kept => {
+                // the whole run of kept characters at once
+                let start = i;
+                i += len;
+                while i < bytes.len() {
+                    let b = bytes[i];
+                    if b < 0x80 {
+                        if class_of_ascii(b) != Class::Kept {
+                            break;
+                        }
+                        i += 1;
+                    } else {
+                        let c = text[i..].chars().next().unwrap_or('\u{fffd}');
+                        if c.is_whitespace() || c.is_control() || c == '\u{fffd}' {
+                            break;
+                        }
+                        i += c.len_utf8();
+                    }
+                }
+                if space && out.len() > line_start {
+                    out.push(' ');
+                }
+                space = false;
+                out.push_str(&text[start..i]);
+            }
         }
     }
-    out
+    lines.push(line_start..out.len());
 }
 
 /// A line that is only a page number or a transcript page counter (`00002`, `- 3 -`).
@@ -80,12 +138,12 @@ fn leading_number(line: &str) -> Option<(u32, &str)> {
 
 /// Drops deposition line numbers (1, 2, … 25 at the start of lines) when most lines of
 /// the page carry them in sequence; leaves numbers in ordinary text alone.
-fn strip_line_numbers(lines: Vec<String>) -> Vec<String> {
+fn strip_line_numbers(text: &str, lines: &mut [std::ops::Range<usize>]) {
     let non_empty = lines.iter().filter(|l| !l.is_empty()).count();
     let mut expected = 1;
     let mut in_sequence = 0;
-    for l in &lines {
-        if let Some((n, _)) = leading_number(l) {
+    for l in lines.iter() {
+        if let Some((n, _)) = leading_number(&text[l.clone()]) {
             if n == expected || n == 1 {
                 in_sequence += 1;
                 expected = n + 1;
@@ -93,34 +151,36 @@ fn strip_line_numbers(lines: Vec<String>) -> Vec<String> {
         }
     }
     if non_empty < 3 || in_sequence * 10 < non_empty * 6 {
-        return lines;
+        return;
     }
     let mut expected = 1;
-    lines
-        .into_iter()
-        .map(|l| match leading_number(&l) {
-            Some((n, rest)) if n == expected || n == 1 => {
+    for l in lines {
+        if let Some((n, rest)) = leading_number(&text[l.clone()]) {
+            if n == expected || n == 1 {
                 expected = n + 1;
-                rest.to_owned()
+                l.start = l.end - rest.len();
             }
-            _ => l,
-        })
-        .collect()
+        }
+    }
 }
 
-/// Joins lines with newlines, mending a word split by a hyphen at a line end
-/// (`infor-` + `mation` → `information`); a capitalised or numeric next word keeps the
-/// hyphen (`Winston-` + `Salem`).
-fn join_hyphenated(lines: &[String]) -> String {
-    let mut out = String::new();
-    for line in lines {
+/// Joins the lines that are not empty or page numbers with newlines, mending a word
+/// split by a hyphen at a line end (`infor-` + `mation` → `information`); a capitalised
+/// or numeric next word keeps the hyphen (`Winston-` + `Salem`).
+fn join_lines(text: &str, lines: &[std::ops::Range<usize>]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for l in lines {
+        let line = &text[l.clone()];
+        if line.is_empty() || is_page_number(line) {
+            continue;
+        }
         if out.is_empty() {
             out.push_str(line);
             continue;
         }
         let prev_letter = out
             .strip_suffix('-')
-            .and_then(|s| s.chars().last())
+            .and_then(|s| s.chars().next_back())
             .is_some_and(char::is_alphabetic);
         let next_lower = line.chars().next().is_some_and(char::is_lowercase);
         if prev_letter && next_lower {
@@ -206,7 +266,118 @@ mod tests {
         );
     }
 
+    /// The first, line-by-line implementation (a `String` per line): the one-pass
+    /// version must give the same text for every input.
+    mod reference {
+        use super::super::{is_page_number, leading_number, repair_mojibake};
+        use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+
+        /// Cleans one page. Lines are separated by newlines or, as in the UCSF OCR text, by
+        /// tabs between numbered lines.
+        pub(super) fn clean_page(raw: &str) -> String {
+            let repaired = repair_mojibake(raw);
+            // most OCR text is ASCII, already NFKC: the quick check skips the rewrite
+            let text: std::borrow::Cow<'_, str> =
+                if is_nfkc_quick(repaired.chars()) == IsNormalized::Yes {
+                    repaired
+                } else {
+                    std::borrow::Cow::Owned(repaired.nfkc().collect())
+                };
+            let lines: Vec<String> = text
+                .split(['\n', '\r', '\t', '\u{b}', '\u{c}'])
+                .map(fold_blanks)
+                .collect();
+            let lines = strip_line_numbers(lines);
+            let lines: Vec<String> = lines
+                .into_iter()
+                .filter(|l| !l.is_empty() && !is_page_number(l))
+                .collect();
+            join_hyphenated(&lines)
+        }
+
+        /// Replaces control characters by spaces and folds runs of blanks into one space.
+        fn fold_blanks(line: &str) -> String {
+            let mut out = String::with_capacity(line.len());
+            let mut blank = false;
+            for c in line.chars() {
+                if c.is_whitespace() || c.is_control() || c == '\u{fffd}' {
+                    blank = true;
+                } else {
+                    if blank && !out.is_empty() {
+                        out.push(' ');
+                    }
+                    blank = false;
+                    out.push(c);
+                }
+            }
+            out
+        }
+
+        /// Drops deposition line numbers (1, 2, … 25 at the start of lines) when most lines of
+        /// the page carry them in sequence; leaves numbers in ordinary text alone.
+        fn strip_line_numbers(lines: Vec<String>) -> Vec<String> {
+            let non_empty = lines.iter().filter(|l| !l.is_empty()).count();
+            let mut expected = 1;
+            let mut in_sequence = 0;
+            for l in &lines {
+                if let Some((n, _)) = leading_number(l) {
+                    if n == expected || n == 1 {
+                        in_sequence += 1;
+                        expected = n + 1;
+                    }
+                }
+            }
+            if non_empty < 3 || in_sequence * 10 < non_empty * 6 {
+                return lines;
+            }
+            let mut expected = 1;
+            lines
+                .into_iter()
+                .map(|l| match leading_number(&l) {
+                    Some((n, rest)) if n == expected || n == 1 => {
+                        expected = n + 1;
+                        rest.to_owned()
+                    }
+                    _ => l,
+                })
+                .collect()
+        }
+
+        /// The lines, laid end to end, joined by the one joiner there is.
+        fn join_hyphenated(lines: &[String]) -> String {
+            let mut text = String::new();
+            let mut ranges = Vec::new();
+            for l in lines {
+                ranges.push(text.len()..text.len() + l.len());
+                text.push_str(l);
+            }
+            super::super::join_lines(&text, &ranges)
+        }
+    }
+
     proptest! {
+        #[test]
+        fn the_one_pass_cleaner_matches_the_line_by_line_one(
+            s in "[0-9a-z A-Z\\t\\n\\r\\x0b\\x0c\\x00\\x07\\x7f.-é’Ãâ€™\u{a0}\u{3000}\u{fffd}\u{fb01}\u{85}]{0,300}"
+        ) {
+            prop_assert_eq!(clean_page(&s), reference::clean_page(&s));
+        }
+
+        #[test]
+        fn the_one_pass_cleaner_matches_on_any_text(s in "\\PC{0,200}|.{0,200}") {
+            prop_assert_eq!(clean_page(&s), reference::clean_page(&s));
+        }
+
+        #[test]
+        fn the_one_pass_cleaner_matches_on_numbered_lines(
+            lines in proptest::collection::vec(("[0-9]{0,3}", "[ \\t]{0,2}", "[a-zA-Z -]{0,12}"), 0..30),
+            sep in "[\\t\\n]"
+        ) {
+            let s: Vec<String> = lines.iter().map(|(n, b, t)| format!("{n}{b}{t}")).collect();
+            let s = s.join(&sep);
+            prop_assert_eq!(clean_page(&s), reference::clean_page(&s));
+        }
+
         #[test]
         fn cleaning_is_idempotent_and_never_panics(s in "\\PC{0,200}") {
             let once = clean_page(&s);
