@@ -90,16 +90,24 @@ fn fold_lines(text: &str, out: &mut String, lines: &mut Vec<std::ops::Range<usiz
                 i += len;
             }
             Class::Kept => {
-                // the whole run of kept characters at once
+                // the whole run of kept characters at once, single spaces between
+                // them included (already folded): one copy per stretch, not per word
                 let start = i;
                 i += len;
                 while i < bytes.len() {
                     let b = bytes[i];
                     if b < 0x80 {
-                        if class_of_ascii(b) != Class::Kept {
+                        if class_of_ascii(b) == Class::Kept {
+                            i += 1;
+                        } else if b == b' '
+                            && bytes
+                                .get(i + 1)
+                                .is_some_and(|&n| n < 0x80 && class_of_ascii(n) == Class::Kept)
+                        {
+                            i += 2;
+                        } else {
                             break;
                         }
-                        i += 1;
                     } else {
                         let c = text[i..].chars().next().unwrap_or('\u{fffd}');
                         if c.is_whitespace() || c.is_control() || c == '\u{fffd}' {
@@ -121,17 +129,27 @@ fn fold_lines(text: &str, out: &mut String, lines: &mut Vec<std::ops::Range<usiz
 
 /// A line that is only a page number or a transcript page counter (`00002`, `- 3 -`).
 fn is_page_number(line: &str) -> bool {
+    if !line
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b' ' | b'.'))
+    {
+        return false;
+    }
     let t = line.trim_matches(|c: char| c == '-' || c == ' ' || c == '.');
     !t.is_empty() && t.len() <= 6 && t.chars().all(|c| c.is_ascii_digit())
 }
 
 /// The leading number of a line and the rest, if it starts with one.
 fn leading_number(line: &str) -> Option<(u32, &str)> {
-    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let b = line.as_bytes();
+    let digits = b.iter().take(3).take_while(|c| c.is_ascii_digit()).count();
     if digits == 0 || digits > 2 {
         return None;
     }
-    let n = line[..digits].parse().ok()?;
+    let n = b[..digits]
+        .iter()
+        .fold(0, |n, d| n * 10 + u32::from(d - b'0'));
     let rest = &line[digits..];
     (rest.is_empty() || rest.starts_with(' ')).then(|| (n, rest.trim_start()))
 }

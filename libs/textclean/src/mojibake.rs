@@ -64,7 +64,10 @@ fn suspicious(s: &str) -> usize {
 /// Repairs text that went through a wrong decode; leaves everything else as it is.
 pub fn repair_mojibake(text: &str) -> std::borrow::Cow<'_, str> {
     // every suspicious character starts with one of these bytes in UTF-8
-    if !text.bytes().any(|b| matches!(b, 0xC2 | 0xC3 | 0xE2)) || suspicious(text) == 0 {
+    if text.is_ascii()
+        || !text.bytes().any(|b| matches!(b, 0xC2 | 0xC3 | 0xE2))
+        || suspicious(text) == 0
+    {
         return std::borrow::Cow::Borrowed(text);
     }
     let bytes: Option<Vec<u8>> = text.chars().map(to_cp1252).collect();
