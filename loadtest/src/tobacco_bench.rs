@@ -15,8 +15,9 @@ use crate::runtime_bench::{measure_loop, spawn_runtime};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Documents per round.
-    #[arg(long, default_value_t = 50_000)]
+    /// Documents per round (200,000: a round of ~2 s; with 50,000 the measured
+    /// stretch was under half a second and the rounds disagreed by 15%).
+    #[arg(long, default_value_t = 200_000)]
     messages: usize,
     #[arg(long, default_value_t = 6)]
     partitions: i32,
@@ -41,15 +42,23 @@ impl Processor for Passthrough {
     }
 }
 
-/// A deposition-like page: numbered lines separated by tabs, a page counter, a
-/// hyphenated word.
+/// A deposition-like page: a page counter, then lines numbered 1 to 25 and separated
+/// by tabs, as in the UCSF OCR text, with a word hyphenated across every other line
+/// end. (An earlier version numbered both halves of each sentence alike, so the
+/// numbers never read as a sequence and the cleaner kept them.)
 fn page(i: usize, p: usize) -> String {
-    let mut s = format!("{:05}\t", p);
+    let mut s = format!("{p:05}\t");
     for line in 1..=25 {
-        s.push_str(&format!(
-            "{line}  Q. Mr. Witness, document {i} discusses the marketing and distri-\t{line}  bution of cigarettes in 19{:02}.\t",
-            line % 100
-        ));
+        if line % 2 == 1 {
+            s.push_str(&format!(
+                "{line}  Q. Mr. Witness, document {i} discusses the marketing and distri-\t"
+            ));
+        } else {
+            s.push_str(&format!(
+                "{line}  bution of cigarettes in 19{:02}, as page {p} shows.\t",
+                line % 100
+            ));
+        }
     }
     s
 }
