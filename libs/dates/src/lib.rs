@@ -24,8 +24,9 @@ pub fn parse_date(s: &str) -> Option<IsoDate> {
     }
     let full = |d: NaiveDate| {
         use chrono::Datelike;
+        // written out, not through chrono's strftime parser: this runs per document
         Some(IsoDate {
-            iso: d.format("%Y-%m-%d").to_string(),
+            iso: format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
             year: d.year(),
         })
     };

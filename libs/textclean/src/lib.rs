@@ -71,9 +71,10 @@ fn plain_words(chunk: &[u8]) -> bool {
         return false;
     };
     let x = u64::from_le_bytes(bytes);
-    // a byte below 0x20 or above 0x7e (the high bit set included)
+    // a byte below 0x20, or above 0x7e: adding one to each sets the high bit of 0x7f
+    // (and any byte with it set already)
     let below = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-    let above = (x.wrapping_add(ONES * (0x7f - 0x7e)) | x) & HIGH;
+    let above = (x.wrapping_add(ONES) | x) & HIGH;
     if below | above != 0 {
         return false;
     }
