@@ -3,8 +3,8 @@
 //! [`clean_page`] turns one page of OCR'd or extracted text into clean lines:
 //! mojibake repaired, Unicode NFKC, control characters and runs of blanks folded,
 //! deposition line numbers and lone page numbers dropped, words hyphenated across
-//! line ends joined. [`join_pages`] concatenates pages and keeps where each starts and
-//! ends, so a search hit can point at its page.
+//! line ends joined. [`clean_pages`] cleans and concatenates pages and keeps where each
+//! starts and ends, so a search hit can point at its page.
 
 mod mojibake;
 
@@ -28,10 +28,18 @@ pub struct Span {
 /// second looks for line numbers, a third joins: no string per line. ASCII, most OCR
 /// text, skips the mojibake and normalisation checks.
 pub fn clean_page(raw: &str) -> String {
+    let mut out = String::new();
+    clean_page_into(raw, &mut out);
+    out
+}
+
+/// [`clean_page`], appended to `out`; returns how many chars it appended.
+pub fn clean_page_into(raw: &str, out: &mut String) -> usize {
     let repaired = repair_mojibake(raw);
+    let ascii = repaired.is_ascii();
     // most OCR text is ASCII, already NFKC: the quick check skips the rewrite
     let text: std::borrow::Cow<'_, str> =
-        if repaired.is_ascii() || is_nfkc_quick(repaired.chars()) == IsNormalized::Yes {
+        if ascii || is_nfkc_quick(repaired.chars()) == IsNormalized::Yes {
             repaired
         } else {
             std::borrow::Cow::Owned(repaired.nfkc().collect())
@@ -40,7 +48,14 @@ pub fn clean_page(raw: &str) -> String {
     let mut lines = Vec::new();
     fold_lines(&text, &mut folded, &mut lines);
     strip_line_numbers(&folded, &mut lines);
-    join_lines(&folded, &lines)
+    let start = out.len();
+    join_lines(&folded, &lines, out);
+    // cleaning ASCII only ever writes ASCII
+    if ascii {
+        out.len() - start
+    } else {
+        out[start..].chars().count()
+    }
 }
 
 /// What a byte or char is to [`fold_lines`].
@@ -180,7 +195,11 @@ fn leading_number(line: &str) -> Option<(u32, &str)> {
         .iter()
         .fold(0, |n, d| n * 10 + u32::from(d - b'0'));
     let rest = &line[digits..];
-    (rest.is_empty() || rest.starts_with(' ')).then(|| (n, rest.trim_start()))
+    // lines are folded: at most one space, and no other blank, follows the number
+    match rest.strip_prefix(' ') {
+        Some(rest) => Some((n, rest)),
+        None => rest.is_empty().then_some((n, rest)),
+    }
 }
 
 /// Drops deposition line numbers (1, 2, … 25 at the start of lines) when most lines of
@@ -214,18 +233,19 @@ fn strip_line_numbers(text: &str, lines: &mut [std::ops::Range<usize>]) {
 /// Joins the lines that are not empty or page numbers with newlines, mending a word
 /// split by a hyphen at a line end (`infor-` + `mation` → `information`); a capitalised
 /// or numeric next word keeps the hyphen (`Winston-` + `Salem`).
-fn join_lines(text: &str, lines: &[std::ops::Range<usize>]) -> String {
-    let mut out = String::with_capacity(text.len());
+fn join_lines(text: &str, lines: &[std::ops::Range<usize>], out: &mut String) {
+    let base = out.len();
+    out.reserve(text.len());
     for l in lines {
         let line = &text[l.clone()];
         if line.is_empty() || is_page_number(line) {
             continue;
         }
-        if out.is_empty() {
+        if out.len() == base {
             out.push_str(line);
             continue;
         }
-        let prev_letter = out
+        let prev_letter = out[base..]
             .strip_suffix('-')
             .and_then(|s| s.chars().next_back())
             .is_some_and(char::is_alphabetic);
@@ -237,11 +257,11 @@ fn join_lines(text: &str, lines: &[std::ops::Range<usize>]) -> String {
         }
         out.push_str(line);
     }
-    out
 }
 
-/// Joins cleaned pages with a blank line between them and returns each page's span.
-pub fn join_pages<'a>(pages: impl IntoIterator<Item = (u32, &'a str)>) -> (String, Vec<Span>) {
+/// Cleans pages into one text, a blank line between them, and returns each page's
+/// span in it.
+pub fn clean_pages<'a>(pages: impl IntoIterator<Item = (u32, &'a str)>) -> (String, Vec<Span>) {
     let mut text = String::new();
     let mut spans = Vec::new();
     let mut chars = 0;
@@ -251,8 +271,7 @@ pub fn join_pages<'a>(pages: impl IntoIterator<Item = (u32, &'a str)>) -> (Strin
             chars += 2;
         }
         let start = chars;
-        text.push_str(body);
-        chars += body.chars().count();
+        chars += clean_page_into(body, &mut text);
         spans.push(Span {
             page,
             start,
@@ -320,7 +339,7 @@ mod tests {
 
     #[test]
     fn page_spans_point_at_their_text() {
-        let (text, spans) = join_pages([(1, "première page"), (2, "second")]);
+        let (text, spans) = clean_pages([(1, "première page"), (2, "second")]);
         assert_eq!(text, "première page\n\nsecond");
         let chars: Vec<char> = text.chars().collect();
         let page2: String = chars[spans[1].start..spans[1].end].iter().collect();
@@ -420,7 +439,9 @@ mod tests {
                 ranges.push(text.len()..text.len() + l.len());
                 text.push_str(l);
             }
-            super::super::join_lines(&text, &ranges)
+            let mut out = String::new();
+            super::super::join_lines(&text, &ranges, &mut out);
+            out
         }
     }
 
@@ -455,12 +476,13 @@ mod tests {
         }
 
         #[test]
-        fn spans_cover_every_page(pages in proptest::collection::vec("\\PC{0,40}", 0..8)) {
-            let (text, spans) = join_pages(pages.iter().enumerate().map(|(i, p)| (i as u32, p.as_str())));
+        fn spans_cover_every_page(pages in proptest::collection::vec("\\PC{0,40}|[a-z\\t\\n -]{0,40}", 0..8)) {
+            let (text, spans) = clean_pages(pages.iter().enumerate().map(|(i, p)| (i as u32, p.as_str())));
             let chars: Vec<char> = text.chars().collect();
+            prop_assert_eq!(spans.len(), pages.len());
             for (span, page) in spans.iter().zip(&pages) {
                 let got: String = chars[span.start..span.end].iter().collect();
-                prop_assert_eq!(&got, page);
+                prop_assert_eq!(got, clean_page(page));
             }
         }
     }

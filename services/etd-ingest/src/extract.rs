@@ -115,13 +115,9 @@ pub fn drop_running_lines(pages: Vec<String>) -> Vec<String> {
 /// Cleans and joins the pages.
 pub fn assemble(pages: &[RawPage]) -> FullText {
     let raw: Vec<String> = pages.iter().map(|p| p.text.clone()).collect();
-    let cleaned: Vec<String> = drop_running_lines(raw)
-        .iter()
-        .map(|p| textclean::clean_page(p))
-        .collect();
-    let (text, spans) = textclean::join_pages(
-        cleaned
-            .iter()
+    let kept = drop_running_lines(raw);
+    let (text, spans) = textclean::clean_pages(
+        kept.iter()
             .enumerate()
             .map(|(i, p)| (u32::try_from(i + 1).unwrap_or(u32::MAX), p.as_str())),
     );

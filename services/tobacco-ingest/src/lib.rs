@@ -73,13 +73,12 @@ pub fn normalize(raw: RawTobacco, limits: Limits) -> ProcessedTobacco {
         numbered.sort_by_key(|(n, i, _)| (*n, *i));
     }
     let next = numbered.last().map_or(1, |(n, _, _)| n + 1);
-    let cleaned: Vec<(u32, String)> = numbered
-        .into_iter()
-        .map(|(n, _, text)| (n, text))
-        .chain(unnumbered.into_iter().zip(next..).map(|(t, n)| (n, t)))
-        .map(|(n, text)| (n, textclean::clean_page(&text)))
-        .collect();
-    let (mut text, spans) = textclean::join_pages(cleaned.iter().map(|(n, t)| (*n, t.as_str())));
+    let (mut text, spans) = textclean::clean_pages(
+        numbered
+            .iter()
+            .map(|(n, _, text)| (*n, text.as_str()))
+            .chain(unnumbered.iter().zip(next..).map(|(t, n)| (n, t.as_str()))),
+    );
     let mut pages: Vec<PageSpan> = spans
         .into_iter()
         .map(|s| PageSpan {
