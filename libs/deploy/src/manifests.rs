@@ -21,7 +21,7 @@ use k8s_openapi::api::core::v1::{
     ServiceSpec, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort, NetworkPolicySpec,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
@@ -133,6 +133,7 @@ fn deployments(inputs: &Inputs) -> Result<Vec<Settings_>> {
                 secrets: Vec::new(),
                 env: BTreeMap::new(),
                 mounts: Vec::new(),
+                web_egress: Vec::new(),
                 tuning: Tuning::default(),
             });
         }
@@ -148,6 +149,14 @@ fn deployments(inputs: &Inputs) -> Result<Vec<Settings_>> {
                 d.name, d.crate_name
             )));
         }
+        for cidr in &d.web_egress {
+            if !is_cidr(cidr) {
+                return Err(Error::Invalid(format!(
+                    "deployment {}: web_egress {cidr:?} is not an address range like 203.0.113.0/24",
+                    d.name
+                )));
+            }
+        }
         if let Some(db) = &d.database {
             if !s.databases.contains_key(db) {
                 return Err(Error::Invalid(format!(
@@ -159,6 +168,21 @@ fn deployments(inputs: &Inputs) -> Result<Vec<Settings_>> {
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// `address/prefix`, IPv4 or IPv6, the prefix within the address's bits.
+fn is_cidr(s: &str) -> bool {
+    let Some((addr, prefix)) = s.split_once('/') else {
+        return false;
+    };
+    let Ok(prefix) = prefix.parse::<u8>() else {
+        return false;
+    };
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
+        Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
+        Err(_) => false,
+    }
 }
 
 fn meta(name: &str, namespace: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
@@ -663,8 +687,9 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// In: Prometheus on the metrics port. Out: DNS, Kafka, and the search engine or
-    /// the source database when the deployment uses them; nothing else.
+    /// In: Prometheus on the metrics port. Out: DNS, Kafka, the search engine or the
+    /// source database when the deployment uses them, and ports 80 and 443 of the
+    /// ranges in `web_egress`; nothing else.
     fn network_policy(&self) -> NetworkPolicy {
         let to = |p: &Peer, protocol: &str| NetworkPolicyEgressRule {
             to: Some(vec![NetworkPolicyPeer {
@@ -714,6 +739,32 @@ impl<'a> Plan<'a> {
             .and_then(|n| self.s.databases.get(n))
         {
             egress.push(to(db, "TCP"));
+        }
+        if !self.d.web_egress.is_empty() {
+            egress.push(NetworkPolicyEgressRule {
+                to: Some(
+                    self.d
+                        .web_egress
+                        .iter()
+                        .map(|cidr| NetworkPolicyPeer {
+                            ip_block: Some(IPBlock {
+                                cidr: cidr.clone(),
+                                except: None,
+                            }),
+                            ..NetworkPolicyPeer::default()
+                        })
+                        .collect(),
+                ),
+                ports: Some(
+                    [80, 443]
+                        .map(|port| NetworkPolicyPort {
+                            port: Some(IntOrString::Int(port)),
+                            protocol: Some("TCP".into()),
+                            ..NetworkPolicyPort::default()
+                        })
+                        .to_vec(),
+                ),
+            });
         }
         NetworkPolicy {
             metadata: self.meta(&self.d.name),

@@ -98,6 +98,10 @@ pub struct Deployment {
     /// references point into).
     #[serde(default)]
     pub mounts: Vec<Mount>,
+    /// Address ranges (CIDR) it may reach on ports 80 and 443: the hosts of
+    /// `http(s)://` PDF references. Empty: no web egress.
+    #[serde(default)]
+    pub web_egress: Vec<String>,
     #[serde(flatten)]
     pub tuning: Tuning,
 }

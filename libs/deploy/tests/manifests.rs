@@ -313,7 +313,56 @@ fn network_policies_allow_only_kafka_search_and_own_database() {
     assert_eq!(ports("tobacco-source"), sorted(vec![53, kafka, mysql]));
     let mongo = settings.databases["mongo"].port;
     assert_eq!(ports("etd-source"), sorted(vec![53, kafka, mongo]));
-    assert_eq!(ports("etd-ingest"), sorted(vec![53, kafka]));
+    // and the web, for http(s):// PDF references, as k8s/services.yaml allows it
+    let etd = settings
+        .deployments
+        .iter()
+        .find(|d| d.name == "etd-ingest")
+        .expect("etd-ingest");
+    assert!(!etd.web_egress.is_empty());
+    assert_eq!(ports("etd-ingest"), sorted(vec![53, 80, 443, kafka]));
+    let np = docs
+        .iter()
+        .find(|d| d.1 == "NetworkPolicy" && d.2["metadata"]["name"].as_str() == Some("etd-ingest"))
+        .expect("etd-ingest policy");
+    let np: NetworkPolicy = typed(&np.2);
+    let blocks: Vec<String> = np
+        .spec
+        .expect("spec")
+        .egress
+        .expect("egress")
+        .iter()
+        .flat_map(|r| r.to.clone().unwrap_or_default())
+        .filter_map(|peer| peer.ip_block.map(|b| b.cidr))
+        .collect();
+    assert_eq!(blocks, etd.web_egress);
+}
+
+#[test]
+fn a_web_egress_that_is_not_an_address_range_is_refused() {
+    let mut inputs = deploy::read_inputs(&root()).expect("inputs");
+    let etd = inputs
+        .settings
+        .deployments
+        .iter()
+        .position(|d| d.name == "etd-ingest")
+        .expect("etd-ingest");
+    let mut with = |cidrs: &[&str]| {
+        inputs.settings.deployments[etd].web_egress =
+            cidrs.iter().map(|c| (*c).to_owned()).collect();
+        deploy::generate(&inputs).map(drop)
+    };
+    for bad in [
+        "example.org",
+        "10.0.0.0",
+        "10.0.0.0/33",
+        "::/129",
+        "10.0.0/8",
+    ] {
+        let err = with(&[bad]).expect_err(bad).to_string();
+        assert!(err.contains("web_egress") && err.contains(bad), "{err}");
+    }
+    assert!(with(&["203.0.113.0/24", "2001:db8::/32"]).is_ok());
 }
 
 #[test]
