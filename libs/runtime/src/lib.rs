@@ -46,7 +46,7 @@ pub use error::{Error, Result};
 pub use metrics::Metrics;
 pub use processor::{Confirmation, Incoming, Outgoing, Output, ProcessError, Processor};
 pub use shutdown::shutdown_on_signals;
-pub use source::{publish_all, serve_source, source_dead_letter, SourceContext};
+pub use source::{publish_all, serve_source, source_dead_letter, Mode, SourceContext};
 pub use telemetry::{init_tracing, serve_http, Health};
 
 /// Runs a service until SIGTERM or SIGINT: tracing, the HTTP server for `/metrics`,

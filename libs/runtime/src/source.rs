@@ -12,6 +12,32 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{Backoff, Health, KafkaSettings, Metrics, Outgoing, RetryPolicy};
 
+/// Which deployment of a service a process is, from its first argument: the consume
+/// loop (none, or `consume`) or the service's source connector (`source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Consume,
+    Source,
+}
+
+impl Mode {
+    /// The mode named by `arg`.
+    pub fn parse(arg: Option<&str>) -> anyhow::Result<Self> {
+        match arg {
+            None | Some("consume") => Ok(Self::Consume),
+            Some("source") => Ok(Self::Source),
+            Some(other) => {
+                anyhow::bail!("unknown mode {other:?}: expected consume (default) or source")
+            }
+        }
+    }
+
+    /// The mode named by the process's first argument.
+    pub fn from_args() -> anyhow::Result<Self> {
+        Self::parse(std::env::args().nth(1).as_deref())
+    }
+}
+
 /// What a source's poll loop gets.
 #[derive(Clone)]
 pub struct SourceContext {
@@ -126,5 +152,25 @@ pub fn source_dead_letter(
                 service.as_bytes().to_vec(),
             ),
         ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Mode;
+
+    #[test]
+    fn modes_by_first_argument() {
+        assert_eq!(Mode::parse(None).expect("default"), Mode::Consume);
+        assert_eq!(
+            Mode::parse(Some("consume")).expect("consume"),
+            Mode::Consume
+        );
+        assert_eq!(Mode::parse(Some("source")).expect("source"), Mode::Source);
+        let err = Mode::parse(Some("sink")).expect_err("unknown").to_string();
+        assert!(
+            err.contains("\"sink\"") && err.contains("consume (default) or source"),
+            "{err}"
+        );
     }
 }

@@ -19,12 +19,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve() -> anyhow::Result<()> {
     runtime::init_tracing();
-    match std::env::args().nth(1).as_deref() {
-        None | Some("consume") => consume().await,
-        Some("source") => run_source().await,
-        Some(other) => {
-            anyhow::bail!("unknown mode {other:?}: expected consume (default) or source")
-        }
+    match runtime::Mode::from_args()? {
+        runtime::Mode::Consume => consume().await,
+        runtime::Mode::Source => run_source().await,
     }
 }
 

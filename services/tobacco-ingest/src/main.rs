@@ -9,12 +9,9 @@ use tobacco_ingest::{source, Ingest, Limits};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     runtime::init_tracing();
-    match std::env::args().nth(1).as_deref() {
-        None | Some("consume") => consume().await,
-        Some("source") => run_source().await,
-        Some(other) => {
-            anyhow::bail!("unknown mode {other:?}: expected consume (default) or source")
-        }
+    match runtime::Mode::from_args()? {
+        runtime::Mode::Consume => consume().await,
+        runtime::Mode::Source => run_source().await,
     }
 }
 
