@@ -42,10 +42,14 @@ pub fn decode<T: Contract>(bytes: &[u8]) -> Result<T> {
     Ok(msg)
 }
 
-/// Writes a message as JSON.
+/// Writes a message as JSON: the bytes serde_json writes (tests hold every contract to
+/// that), written by sonic-rs, whose SIMD string escaping made encoding a processed
+/// tobacco document about three times faster (`loadtest tobacco`, BENCHMARKS.md).
 pub fn encode<T: Contract>(msg: &T) -> Vec<u8> {
     // serializing plain data structs with string keys cannot fail
-    serde_json::to_vec(msg).unwrap_or_default()
+    sonic_rs::to_vec(msg)
+        .or_else(|_| serde_json::to_vec(msg))
+        .unwrap_or_default()
 }
 
 /// A dead letter: the original message (key, payload and headers untouched) plus

@@ -325,7 +325,6 @@ pub struct ProcessedEtd {
     pub language: Option<String>,
     pub rights: Option<String>,
     pub publisher: Option<String>,
-    #[serde(serialize_with = "crate::long_text::serialize_option")]
     pub fulltext: Option<String>,
     pub fulltext_status: FulltextStatus,
     /// Why extraction failed, when it did.

@@ -11,7 +11,6 @@ mod error;
 mod etd;
 mod id;
 mod logs;
-pub mod long_text;
 mod one_or_many;
 mod tobacco;
 

@@ -188,7 +188,6 @@ pub struct ProcessedTobacco {
     pub page_count: Option<u32>,
     pub availability: Option<String>,
     /// The cleaned OCR text of all pages.
-    #[serde(serialize_with = "crate::long_text::serialize")]
     pub text: String,
     /// Where each page starts and ends in `text` (char offsets).
     pub pages: Vec<PageSpan>,

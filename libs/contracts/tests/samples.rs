@@ -29,7 +29,13 @@ fn check_etds(text: &str) -> usize {
     let records: Vec<DspaceRecord> = serde_json::from_str(text).expect("dspace records parse");
     for r in &records {
         let raw = RawEtd::new(r.clone(), None).expect("every record has a handle");
-        let back: RawEtd = decode(&encode(&raw)).expect("round trip");
+        let bytes = encode(&raw);
+        assert_eq!(
+            bytes,
+            serde_json::to_vec(&raw).expect("json"),
+            "encode writes serde_json's bytes"
+        );
+        let back: RawEtd = decode(&bytes).expect("round trip");
         assert_eq!(back, raw);
         assert!(r.title.is_some(), "{:?} has no title", raw.id);
     }
@@ -72,6 +78,11 @@ fn check_tobacco(text: &str) -> RawTobacco {
     };
     let doc: UcsfDocument = serde_json::from_str(body).expect("ucsf record parses");
     let raw = RawTobacco::new(doc).expect("has an id");
+    assert_eq!(
+        encode(&raw),
+        serde_json::to_vec(&raw).expect("json"),
+        "encode writes serde_json's bytes"
+    );
     let back: RawTobacco = decode(&encode(&raw)).expect("round trip");
     assert_eq!(back, raw);
     raw
@@ -98,6 +109,7 @@ fn check_logs(text: &str) -> Vec<LogEvent> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| decode::<LogEvent>(l.as_bytes()).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .inspect(|e| assert_eq!(encode(e), serde_json::to_vec(e).expect("json")))
         .collect()
 }
 
