@@ -266,6 +266,7 @@ fn start(
     let none = Defaults {
         input_topics: &[],
         output_topic: None,
+        max_in_flight: None,
     };
     let ingest_config = RuntimeConfig::from_vars(
         "tobacco-ingest",

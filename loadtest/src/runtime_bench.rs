@@ -189,6 +189,7 @@ pub fn spawn_runtime<P: runtime::Processor>(
         &Defaults {
             input_topics: &[],
             output_topic: None,
+            max_in_flight: None,
         },
         &vars,
     )?;

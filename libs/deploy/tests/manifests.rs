@@ -78,6 +78,7 @@ fn deployments_probe_drain_and_run_locked_down() {
         &runtime::Defaults {
             input_topics: &["any"],
             output_topic: None,
+            max_in_flight: None,
         },
         &BTreeMap::new(),
     )

@@ -162,6 +162,10 @@ pub struct RuntimeConfig {
 pub struct Defaults<'a> {
     pub input_topics: &'a [&'a str],
     pub output_topic: Option<&'a str>,
+    /// The service's own in-flight window when `DOCSTREAM_MAX_IN_FLIGHT` is not set
+    /// (the runtime's is 10,000: right for fast services; a slow one only queues work
+    /// that a rebalance then drops and the next owner redoes).
+    pub max_in_flight: Option<usize>,
 }
 
 impl RuntimeConfig {
@@ -196,7 +200,11 @@ impl RuntimeConfig {
             output_topic: get("DOCSTREAM_OUTPUT_TOPIC")
                 .or(defaults.output_topic.map(str::to_owned)),
             dlq_topic: get("DOCSTREAM_DLQ_TOPIC").unwrap_or_else(|| format!("dlq.{service}")),
-            max_in_flight: parse(vars, "DOCSTREAM_MAX_IN_FLIGHT", 10_000)?,
+            max_in_flight: parse(
+                vars,
+                "DOCSTREAM_MAX_IN_FLIGHT",
+                defaults.max_in_flight.unwrap_or(10_000),
+            )?,
             max_in_flight_bytes: parse(vars, "DOCSTREAM_MAX_IN_FLIGHT_BYTES", 64 << 20)?,
             shutdown_deadline: Duration::from_secs(parse(
                 vars,
@@ -303,6 +311,7 @@ mod tests {
     const DEFAULTS: Defaults<'static> = Defaults {
         input_topics: &["raw.x"],
         output_topic: Some("processed.x"),
+        max_in_flight: None,
     };
 
     fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -320,6 +329,30 @@ mod tests {
         assert_eq!(c.input_topics, ["raw.x"]);
         assert_eq!(c.output_topic.as_deref(), Some("processed.x"));
         assert!(!c.exactly_once);
+        assert_eq!((c.max_in_flight, c.max_in_flight_bytes), (10_000, 64 << 20));
+    }
+
+    #[test]
+    fn a_service_sets_its_own_window_and_the_environment_wins() {
+        let slow = Defaults {
+            max_in_flight: Some(16),
+            ..DEFAULTS
+        };
+        let c = RuntimeConfig::from_vars("svc", &slow, &BTreeMap::new()).expect("valid");
+        assert_eq!(c.max_in_flight, 16);
+        let c = RuntimeConfig::from_vars("svc", &slow, &vars(&[("DOCSTREAM_MAX_IN_FLIGHT", "3")]))
+            .expect("valid");
+        assert_eq!(c.max_in_flight, 3);
+        let err = RuntimeConfig::from_vars(
+            "svc",
+            &DEFAULTS,
+            &vars(&[("DOCSTREAM_MAX_IN_FLIGHT_BYTES", "10")]),
+        )
+        .expect_err("too small");
+        assert!(
+            err.to_string().contains("DOCSTREAM_MAX_IN_FLIGHT_BYTES"),
+            "{err}"
+        );
     }
 
     #[test]

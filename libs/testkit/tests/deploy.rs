@@ -39,6 +39,7 @@ fn runtime_port() -> u16 {
     let defaults = runtime::Defaults {
         input_topics: &["any"],
         output_topic: None,
+        max_in_flight: None,
     };
     runtime::RuntimeConfig::from_vars("any", &defaults, &std::collections::BTreeMap::new())
         .expect("default config")

@@ -20,6 +20,12 @@ use tokio::sync::Semaphore;
 
 pub use worker::Limits;
 
+/// Messages in flight when `DOCSTREAM_MAX_IN_FLIGHT` is not set. Extraction takes
+/// seconds per thesis and runs `DOCSTREAM_ETD_WORKERS` at a time, so more than a few
+/// per owned partition only queues work that a rebalance drops and the next owner
+/// redoes (the runtime's 10,000 is for services that take microseconds).
+pub const DEFAULT_IN_FLIGHT: usize = 16;
+
 /// The runtime processor.
 #[derive(Debug, Clone)]
 pub struct Ingest {

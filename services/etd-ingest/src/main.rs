@@ -31,6 +31,8 @@ async fn consume() -> anyhow::Result<()> {
         &Defaults {
             input_topics: &["raw.etds"],
             output_topic: Some("processed.etds"),
+            // seconds per document: a small window, so a rebalance drops little work
+            max_in_flight: Some(etd_ingest::DEFAULT_IN_FLIGHT),
         },
     )?;
     let metrics = Metrics::new(&config.service);

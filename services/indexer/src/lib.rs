@@ -90,18 +90,15 @@ impl IndexerSettings {
     /// no output topic, and [`Self::default_in_flight`] unless
     /// `DOCSTREAM_MAX_IN_FLIGHT` is set.
     pub fn runtime_config(&self, vars: &BTreeMap<String, String>) -> anyhow::Result<RuntimeConfig> {
-        let mut config = RuntimeConfig::from_vars(
+        Ok(RuntimeConfig::from_vars(
             "indexer",
             &Defaults {
                 input_topics: &self.input_topics(),
                 output_topic: None,
+                max_in_flight: Some(self.default_in_flight()),
             },
             vars,
-        )?;
-        if !vars.contains_key("DOCSTREAM_MAX_IN_FLIGHT") {
-            config.max_in_flight = self.default_in_flight();
-        }
-        Ok(config)
+        )?)
     }
 
     /// The input topics.

@@ -21,6 +21,7 @@ async fn consume() -> anyhow::Result<()> {
         &Defaults {
             input_topics: &["raw.tobacco"],
             output_topic: Some("processed.tobacco"),
+            max_in_flight: None,
         },
     )?;
     let mut limits = Limits::default();

@@ -14,6 +14,7 @@ async fn main() -> anyhow::Result<()> {
         &Defaults {
             input_topics: &["toy.in"],
             output_topic: Some("toy.out"),
+            max_in_flight: None,
         },
     )?;
     let delay_ms = std::env::var("TOY_DELAY_MS")
