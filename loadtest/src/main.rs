@@ -47,13 +47,7 @@ enum Bench {
 
 fn main() -> anyhow::Result<()> {
     // `loadtest pdf` re-executes this binary as etd-ingest's extraction worker
-    if etd_ingest::worker::run_if_worker() {
-        return Ok(());
-    }
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(bench())
+    etd_ingest::worker::main_or_worker(bench)
 }
 
 async fn bench() -> anyhow::Result<()> {

@@ -61,10 +61,7 @@ pub struct KafkaSettings {
 impl KafkaSettings {
     /// Reads the `DOCSTREAM_KAFKA_*` variables of the process environment.
     pub fn from_env() -> Self {
-        let vars: BTreeMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("DOCSTREAM_KAFKA"))
-            .collect();
-        Self::from_vars(&vars)
+        Self::from_vars(&env_vars())
     }
 
     /// Reads the `DOCSTREAM_KAFKA_*` variables of `vars`.

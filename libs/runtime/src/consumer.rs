@@ -26,8 +26,8 @@ use tracing::Instrument;
 
 use crate::context::{Ownership, RuntimeContext, Tp};
 use crate::{
-    dead_letter_headers, Backoff, Error, Health, Metrics, Outgoing, Output, ProcessError,
-    Processor, Result, RuntimeConfig,
+    dead_letter_headers, Backoff, Error, Health, KafkaSettings, Metrics, Outgoing, Output,
+    ProcessError, Processor, Result, RuntimeConfig,
 };
 
 pub(crate) type Consumer_ = StreamConsumer<RuntimeContext>;
@@ -104,16 +104,21 @@ pub(crate) fn group_consumer(
     Ok(Arc::new(consumer))
 }
 
-/// An idempotent producer for outputs and dead letters.
-pub(crate) fn producer(config: &RuntimeConfig) -> Result<FutureProducer> {
-    let mut c = config.kafka.client_config();
+/// The runtime's producer, for the loop's outputs and dead letters, the
+/// exactly-once loop (`more`: its transactional settings) and the sources.
+pub(crate) fn producer(kafka: &KafkaSettings, more: &[(&str, &str)]) -> Result<FutureProducer> {
+    let mut c = kafka.client_config();
     c.set("enable.idempotence", "true")
         .set("acks", "all")
         .set("linger.ms", "5")
         .set("compression.type", "lz4")
         .set("delivery.timeout.ms", "300000")
         .set("message.max.bytes", "10485760");
-    config.kafka.apply_overrides(&mut c);
+    for (k, v) in more {
+        c.set(*k, *v);
+    }
+    // the operator's DOCSTREAM_KAFKA__* win over the runtime's choices above
+    kafka.apply_overrides(&mut c);
     Ok(c.create()?)
 }
 
@@ -197,7 +202,7 @@ impl<P: Processor> Loop<P> {
     fn start(config: RuntimeConfig, processor: Arc<P>, metrics: Metrics) -> Result<Self> {
         let ownership = Arc::new(Ownership::default());
         let consumer = group_consumer(&config, &metrics, ownership.clone(), false)?;
-        let producer = producer(&config)?;
+        let producer = producer(&config.kafka, &[])?;
         let (fatal, fatal_rx) = mpsc::unbounded_channel();
         let permits = Arc::new(Semaphore::new(config.max_in_flight));
         Ok(Self {

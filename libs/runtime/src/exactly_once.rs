@@ -14,11 +14,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::Consumer;
-use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::producer::Producer;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
-use crate::consumer::{dead_letter, enqueue, group_consumer, outputs_or_dead_letter};
+use crate::consumer::{dead_letter, enqueue, group_consumer, outputs_or_dead_letter, producer};
 use crate::context::{Ownership, Tp};
 use crate::{Error, Metrics, Processor, Result, RuntimeConfig};
 
@@ -36,16 +36,16 @@ pub(crate) async fn run<P: Processor>(
 ) -> Result<()> {
     let ownership = Arc::new(Ownership::default());
     let consumer = group_consumer(&config, &metrics, ownership.clone(), true)?;
-    let mut c = config.kafka.client_config();
-    c.set(
-        "transactional.id",
-        format!("{}-{}", config.group_id, config.instance_id),
-    )
-    .set("enable.idempotence", "true")
-    .set("acks", "all")
-    .set("linger.ms", "5")
-    .set("transaction.timeout.ms", "60000");
-    let producer: FutureProducer = c.create()?;
+    let transactional_id = format!("{}-{}", config.group_id, config.instance_id);
+    let producer = producer(
+        &config.kafka,
+        &[
+            ("transactional.id", &transactional_id),
+            ("transaction.timeout.ms", "60000"),
+            // a delivery may not outlive its transaction
+            ("delivery.timeout.ms", "60000"),
+        ],
+    )?;
     blocking(|| producer.init_transactions(TIMEOUT))?;
     let never = CancellationToken::new();
 

@@ -4,6 +4,7 @@
 //! acknowledged every message.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -64,20 +65,16 @@ where
     let shutdown = crate::shutdown_on_signals();
     let metrics = Metrics::new(name);
     let health = Health::default();
-    let addr = std::env::var("DOCSTREAM_HTTP_ADDR")
-        .unwrap_or_else(|_| "0.0.0.0:9000".into())
-        .parse()
-        .context("DOCSTREAM_HTTP_ADDR")?;
+    let vars = crate::env_vars();
+    let addr = crate::parse(
+        &vars,
+        "DOCSTREAM_HTTP_ADDR",
+        SocketAddr::from(([0, 0, 0, 0], 9000)),
+    )?;
     crate::serve_http(addr, metrics.clone(), health.clone(), shutdown.clone())
         .await
         .context("start the http server")?;
-    let producer: FutureProducer = KafkaSettings::from_env()
-        .client_config()
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("linger.ms", "5")
-        .set("message.max.bytes", "10485760")
-        .create()
+    let producer = crate::consumer::producer(&KafkaSettings::from_vars(&vars), &[])
         .context("kafka producer")?;
     let cx = SourceContext {
         producer,

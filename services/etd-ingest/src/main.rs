@@ -7,14 +7,7 @@ use etd_ingest::{source, Ingest};
 use runtime::{Defaults, Metrics, RuntimeConfig};
 
 fn main() -> anyhow::Result<()> {
-    // no runtime, no threads: the worker does one thing under its limits
-    if etd_ingest::worker::run_if_worker() {
-        return Ok(());
-    }
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(serve())
+    etd_ingest::worker::main_or_worker(serve)
 }
 
 async fn serve() -> anyhow::Result<()> {

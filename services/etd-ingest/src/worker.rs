@@ -51,9 +51,9 @@ impl Default for Limits {
 const MIN_PAGE_CHARS: usize = 20;
 
 /// When this process was started as the worker (`<exe> extract-worker <pdf> <ocr
-/// pages>`), does the work, prints the [`Extraction`] as JSON and returns `true`. A
-/// binary calls it first thing in `main`, before any runtime or thread starts.
-pub fn run_if_worker() -> bool {
+/// pages>`), does the work, prints the [`Extraction`] as JSON and returns `true`;
+/// [`main_or_worker`] calls it before any runtime or thread starts.
+fn run_if_worker() -> bool {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) != Some("extract-worker") {
         return false;
@@ -72,6 +72,23 @@ pub fn run_if_worker() -> bool {
         }
     }
     true
+}
+
+/// A binary's `main` when the binary may be started as the worker (etd-ingest itself,
+/// and `loadtest pdf`, which runs it through this one): the worker when it was, else
+/// `serve` on a multi-threaded runtime, which only then starts, so the worker runs
+/// without threads under its limits.
+pub fn main_or_worker<F>(serve: impl FnOnce() -> F) -> anyhow::Result<()>
+where
+    F: std::future::Future<Output = anyhow::Result<()>>,
+{
+    if run_if_worker() {
+        return Ok(());
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve())
 }
 
 /// The worker's side: runs in the limited child and prints its [`Extraction`] as JSON.

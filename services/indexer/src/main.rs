@@ -11,7 +11,7 @@ use searchindex::{EngineSettings, Layout};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     runtime::init_tracing();
-    let vars = std::env::vars().collect();
+    let vars = runtime::env_vars();
     let settings = IndexerSettings::from_vars(&vars)?;
     let config = settings.runtime_config(&vars)?;
     let engine = EngineSettings::from_env()?;

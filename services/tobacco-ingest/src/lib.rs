@@ -34,6 +34,19 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// `DOCSTREAM_TOBACCO_MAX_TEXT_BYTES` from `vars`, the default when unset.
+    pub fn from_vars(vars: &std::collections::BTreeMap<String, String>) -> runtime::Result<Self> {
+        Ok(Self {
+            max_text_bytes: runtime::parse(
+                vars,
+                "DOCSTREAM_TOBACCO_MAX_TEXT_BYTES",
+                Self::default().max_text_bytes,
+            )?,
+        })
+    }
+}
+
 /// Splits a semicolon list, trimmed, without empties or repeats.
 pub fn split_list(s: Option<&str>) -> Vec<String> {
     let mut seen = HashSet::new();

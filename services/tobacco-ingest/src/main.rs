@@ -2,7 +2,6 @@
 //! `tobacco-ingest source` is the MySQL source that publishes raw.tobacco (a separate
 //! deployment). Each: load config, start telemetry, build, run until shutdown.
 
-use anyhow::Context;
 use runtime::{Defaults, RuntimeConfig};
 use tobacco_ingest::{source, Ingest, Limits};
 
@@ -24,10 +23,7 @@ async fn consume() -> anyhow::Result<()> {
             max_in_flight: None,
         },
     )?;
-    let mut limits = Limits::default();
-    if let Ok(v) = std::env::var("DOCSTREAM_TOBACCO_MAX_TEXT_BYTES") {
-        limits.max_text_bytes = v.parse().context("DOCSTREAM_TOBACCO_MAX_TEXT_BYTES")?;
-    }
+    let limits = Limits::from_vars(&runtime::env_vars())?;
     let output = config.output_topic.clone().unwrap_or_default();
     runtime::serve(config, Ingest { output, limits }).await
 }
