@@ -213,7 +213,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    let mut settings = runtime::KafkaSettings::from_env();
+    let mut settings = settings::KafkaSettings::from_vars(&settings::env_vars());
     if let Some(b) = cli.brokers {
         settings.brokers = b;
     }

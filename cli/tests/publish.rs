@@ -2,12 +2,10 @@
 //! records are reported and skipped, the good ones arrive keyed by document id, and
 //! the exit code says whether anything failed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Message, Offset, TopicPartitionList};
 
 async fn topics() -> (String, String) {
     let (e, t) = (testkit::unique("pub-etds"), testkit::unique("pub-tobacco"));
@@ -32,25 +30,12 @@ fn publish(args: &[&str], etds: &str, tobacco: &str) -> (bool, String, String) {
 
 /// (key, payload) of every message in a one-partition topic.
 fn read_all(topic: &str, want: usize) -> Vec<(String, serde_json::Value)> {
-    let c: BaseConsumer = testkit::kafka_config()
-        .set("group.id", testkit::unique("r"))
-        .create()
-        .expect("c");
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, Offset::Beginning)
-        .expect("tpl");
-    c.assign(&tpl).expect("assign");
-    let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while out.len() < want && Instant::now() < deadline {
-        if let Some(Ok(m)) = c.poll(Duration::from_millis(200)) {
-            out.push((
-                String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
-                serde_json::from_slice(m.payload().unwrap_or_default()).expect("json"),
-            ));
-        }
-    }
-    out
+    testkit::Read::partitions(1)
+        .timeout(Duration::from_secs(30))
+        .at_least(topic, want)
+        .iter()
+        .map(|r| (r.key.clone(), r.json()))
+        .collect()
 }
 
 fn tmp() -> PathBuf {
@@ -107,12 +92,9 @@ async fn a_batch_sends_the_good_records_and_reports_the_bad_ones() {
 
 #[tokio::test]
 async fn every_shared_etd_record_publishes() {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/cs5604-fek/etd_metadata.sample.json");
-    if !sample.exists() {
-        eprintln!("skipping: {} is not here", sample.display());
+    let Some(sample) = testkit::shared_data("etd_metadata.sample.json") else {
         return;
-    }
+    };
     let (etds, tobacco) = topics().await;
     let (ok, stdout, stderr) = publish(&["batch", sample.to_str().expect("utf8")], &etds, &tobacco);
     assert!(ok, "{stdout}\n{stderr}");

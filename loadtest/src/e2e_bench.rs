@@ -263,11 +263,7 @@ fn start(
         }
         v
     };
-    let none = Defaults {
-        input_topics: &[],
-        output_topic: None,
-        max_in_flight: None,
-    };
+    let none = Defaults::default();
     let ingest_config = RuntimeConfig::from_vars(
         "tobacco-ingest",
         &none,
@@ -283,7 +279,11 @@ fn start(
         &vars("bench-etd-ingest", &t.raw_etds, Some(&t.processed_etds)),
     )?;
     let etd_metrics = Metrics::new("etd-ingest");
-    let etd = etd_ingest::Ingest::from_env(t.processed_etds.clone(), etd_metrics.clone())?;
+    let etd = etd_ingest::Ingest::from_vars(
+        &runtime::env_vars(),
+        t.processed_etds.clone(),
+        etd_metrics.clone(),
+    )?;
     let mut iv = vars(
         "bench-indexer",
         &format!("{},{}", t.processed_etds, t.processed_tobacco),

@@ -12,8 +12,9 @@ use anyhow::Result;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::Message;
-use runtime::{toy::Upper, Defaults, Health, Metrics, RuntimeConfig};
+use runtime::{Defaults, Health, Metrics, RuntimeConfig};
 use tokio_util::sync::CancellationToken;
+use toy::Upper;
 
 use crate::kafka;
 
@@ -184,15 +185,7 @@ pub fn spawn_runtime<P: runtime::Processor>(
     if let Some(n) = max_in_flight {
         vars.insert("DOCSTREAM_MAX_IN_FLIGHT".into(), n.to_string());
     }
-    let config = RuntimeConfig::from_vars(
-        "toy-upper",
-        &Defaults {
-            input_topics: &[],
-            output_topic: None,
-            max_in_flight: None,
-        },
-        &vars,
-    )?;
+    let config = RuntimeConfig::from_vars("toy-upper", &Defaults::default(), &vars)?;
     let stop = CancellationToken::new();
     let token = stop.clone();
     let metrics = Metrics::new("toy-upper");
@@ -256,7 +249,7 @@ fn bare_loop(brokers: String, input: String, out: String) -> Running {
                 () = token.cancelled() => break,
                 m = consumer.recv() => m?,
             };
-            let payload = runtime::toy::upper(m.payload().unwrap_or_default())?;
+            let payload = toy::upper(m.payload().unwrap_or_default())?;
             loop {
                 let mut record = FutureRecord::to(&out).payload(&payload);
                 if let Some(k) = m.key() {

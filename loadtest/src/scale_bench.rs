@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use runtime::toy::Upper;
+use toy::Upper;
 
 use crate::kafka;
 use crate::runtime_bench::{measure_loop, spawn_runtime, Running};

@@ -1,19 +1,14 @@
-//! Every raw contract reads the real records of the library (from ../shared when it is
-//! there, skipping with a message when not) and the repo's own fixtures of the same
-//! shapes; every message type in topics.yaml exists here.
+//! Every raw contract reads the real records of the library (from ../shared: a
+//! failure under CI when missing, a printed skip elsewhere, `testkit::shared_data`)
+//! and the repo's own fixtures of the same shapes; every message type in topics.yaml
+//! exists here.
 
 use std::path::{Path, PathBuf};
 
 use contracts::{decode, encode, DspaceRecord, LogEvent, RawEtd, RawTobacco, UcsfDocument};
 
 fn shared() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cs5604-fek");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: {} is not here", dir.display());
-        None
-    }
+    testkit::shared_data("")
 }
 
 fn fixture(name: &str) -> String {

@@ -2,8 +2,16 @@
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("read {path}: {reason}")]
-    Read { path: String, reason: String },
+    #[error("read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Invalid(String),
 }

@@ -21,9 +21,9 @@ pub use settings::Settings;
 /// Reads the three inputs from a checkout.
 pub fn read_inputs(root: &Path) -> Result<Inputs> {
     let settings_path = root.join("k8s/services.yaml");
-    let text = std::fs::read_to_string(&settings_path).map_err(|e| Error::Read {
+    let text = std::fs::read_to_string(&settings_path).map_err(|source| Error::Read {
         path: settings_path.display().to_string(),
-        reason: e.to_string(),
+        source,
     })?;
     let settings: Settings = serde_yaml::from_str(&text)
         .map_err(|e| Error::Invalid(format!("{}: {e}", settings_path.display())))?;
@@ -39,9 +39,9 @@ pub fn read_inputs(root: &Path) -> Result<Inputs> {
 /// The crates under `services/` (each builds one image of the same name).
 pub fn service_crates(root: &Path) -> Result<Vec<String>> {
     let dir = root.join("services");
-    let entries = std::fs::read_dir(&dir).map_err(|e| Error::Read {
+    let entries = std::fs::read_dir(&dir).map_err(|source| Error::Read {
         path: dir.display().to_string(),
-        reason: e.to_string(),
+        source,
     })?;
     let mut out: Vec<String> = entries
         .filter_map(|e| e.ok())
@@ -62,14 +62,14 @@ pub fn write(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<()> {
     for (path, text) in files {
         let full = root.join(path);
         if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::Read {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Write {
                 path: parent.display().to_string(),
-                reason: e.to_string(),
+                source,
             })?;
         }
-        std::fs::write(&full, text).map_err(|e| Error::Read {
+        std::fs::write(&full, text).map_err(|source| Error::Write {
             path: full.display().to_string(),
-            reason: e.to_string(),
+            source,
         })?;
     }
     Ok(())

@@ -75,11 +75,7 @@ fn deployments_probe_drain_and_run_locked_down() {
     let crates = deploy::service_crates(&root()).expect("crates");
     let port = runtime::RuntimeConfig::from_vars(
         "any",
-        &runtime::Defaults {
-            input_topics: &["any"],
-            output_topic: None,
-            max_in_flight: None,
-        },
+        &runtime::Defaults::topics(&["any"], None),
         &BTreeMap::new(),
     )
     .expect("defaults")
@@ -233,12 +229,25 @@ fn scaling_follows_lag_and_never_passes_the_partitions() {
         let mut want: Vec<&str> = inputs.iter().map(|t| t.name.as_str()).collect();
         want.sort_unstable();
         assert_eq!(trigger_topics, want, "{file}");
+        // what the service itself consumes and which group it joins when run with no
+        // settings: the triggers must watch exactly that
+        let config = runtime::RuntimeConfig::from_vars(
+            &name,
+            &runtime::Defaults::of(&name).expect("the service's topics"),
+            &BTreeMap::new(),
+        )
+        .expect("the service's default config");
+        let mut consumed: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
+        consumed.sort_unstable();
+        assert_eq!(
+            trigger_topics, consumed,
+            "{file}: the service consumes other topics"
+        );
         for t in &so.spec.triggers {
             assert_eq!(t.kind, "kafka");
             assert_eq!(
-                t.metadata["consumerGroup"],
-                format!("docstream-{name}"),
-                "{file}"
+                t.metadata["consumerGroup"], config.group_id,
+                "{file}: the service joins another group"
             );
             assert!(t.metadata["lagThreshold"]
                 .parse::<i64>()
@@ -252,6 +261,20 @@ fn scaling_follows_lag_and_never_passes_the_partitions() {
             })
             .expect("an HPA alternative");
         let hpa: HorizontalPodAutoscaler = typed(&hpa.2);
+        // the HPA's metric is one the service's runtime really exports
+        let metric = hpa
+            .spec
+            .as_ref()
+            .and_then(|s| s.metrics.as_ref())
+            .and_then(|m| m.first())
+            .and_then(|m| m.external.as_ref())
+            .map(|e| e.metric.name.clone())
+            .expect("an external metric");
+        let metrics = runtime::Metrics::new(&config.service);
+        assert!(
+            metrics.encode().contains(&format!("# TYPE {metric} gauge")),
+            "{file}: the runtime exports no {metric}"
+        );
         assert_eq!(
             hpa.spec.expect("spec").max_replicas,
             so.spec.max_replica_count

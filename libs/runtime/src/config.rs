@@ -1,133 +1,14 @@
-//! Runtime configuration from `DOCSTREAM_*` environment variables, with defaults,
-//! validated at start. The README's configuration table documents every variable.
-//! Secrets are [`Secret`]s: their `Debug` and `Display` print `***`, so they never
-//! reach logs, errors or `/metrics`.
+//! Runtime configuration from `DOCSTREAM_*` variables, with defaults, validated at
+//! start. The README's configuration table documents every variable; the readers,
+//! secrets and Kafka settings are the `settings` crate's.
 
-use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
-use std::str::FromStr;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
+use settings::{env_vars, facts, parse, var, KafkaSettings, Vars};
 
-use crate::{Error, Result, RetryPolicy};
-
-/// A value that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The value, for the one place that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// How to reach Kafka, TLS and SASL included.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KafkaSettings {
-    pub brokers: String,
-    /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl`.
-    pub security_protocol: String,
-    pub sasl_mechanism: Option<String>,
-    pub sasl_username: Option<String>,
-    pub sasl_password: Option<Secret>,
-    pub ssl_ca_location: Option<String>,
-    pub ssl_certificate_location: Option<String>,
-    pub ssl_key_location: Option<String>,
-    pub ssl_key_password: Option<Secret>,
-    /// Any other librdkafka property, from `DOCSTREAM_KAFKA__<NAME>` (`__` after
-    /// `KAFKA`, then `_` for `.`: `DOCSTREAM_KAFKA__SOCKET_TIMEOUT_MS`).
-    pub extra: BTreeMap<String, String>,
-}
-
-impl KafkaSettings {
-    /// Reads the `DOCSTREAM_KAFKA_*` variables of the process environment.
-    pub fn from_env() -> Self {
-        Self::from_vars(&env_vars())
-    }
-
-    /// Reads the `DOCSTREAM_KAFKA_*` variables of `vars`.
-    pub fn from_vars(vars: &BTreeMap<String, String>) -> Self {
-        let get = |k: &str| var(vars, k);
-        let extra = vars
-            .iter()
-            .filter_map(|(k, v)| {
-                let name = k.strip_prefix("DOCSTREAM_KAFKA__")?;
-                Some((name.to_ascii_lowercase().replace('_', "."), v.clone()))
-            })
-            .collect();
-        Self {
-            brokers: get("DOCSTREAM_KAFKA_BROKERS").unwrap_or_else(|| "127.0.0.1:9092".into()),
-            security_protocol: get("DOCSTREAM_KAFKA_SECURITY_PROTOCOL")
-                .unwrap_or_else(|| "plaintext".into())
-                .to_ascii_lowercase(),
-            sasl_mechanism: get("DOCSTREAM_KAFKA_SASL_MECHANISM"),
-            sasl_username: get("DOCSTREAM_KAFKA_SASL_USERNAME"),
-            sasl_password: get("DOCSTREAM_KAFKA_SASL_PASSWORD").map(Secret::new),
-            ssl_ca_location: get("DOCSTREAM_KAFKA_SSL_CA_LOCATION"),
-            ssl_certificate_location: get("DOCSTREAM_KAFKA_SSL_CERTIFICATE_LOCATION"),
-            ssl_key_location: get("DOCSTREAM_KAFKA_SSL_KEY_LOCATION"),
-            ssl_key_password: get("DOCSTREAM_KAFKA_SSL_KEY_PASSWORD").map(Secret::new),
-            extra,
-        }
-    }
-
-    /// A librdkafka config with the connection and security settings.
-    pub fn client_config(&self) -> ClientConfig {
-        let mut c = ClientConfig::new();
-        c.set("bootstrap.servers", &self.brokers);
-        c.set("security.protocol", &self.security_protocol);
-        let mut opt = |k: &str, v: Option<&str>| {
-            if let Some(v) = v {
-                c.set(k, v);
-            }
-        };
-        opt("sasl.mechanism", self.sasl_mechanism.as_deref());
-        opt("sasl.username", self.sasl_username.as_deref());
-        opt(
-            "sasl.password",
-            self.sasl_password.as_ref().map(Secret::expose),
-        );
-        opt("ssl.ca.location", self.ssl_ca_location.as_deref());
-        opt(
-            "ssl.certificate.location",
-            self.ssl_certificate_location.as_deref(),
-        );
-        opt("ssl.key.location", self.ssl_key_location.as_deref());
-        opt(
-            "ssl.key.password",
-            self.ssl_key_password.as_ref().map(Secret::expose),
-        );
-        self.apply_overrides(&mut c);
-        c
-    }
-
-    /// Sets the operator's `DOCSTREAM_KAFKA__*` properties, over anything the runtime
-    /// chose (call it last).
-    pub fn apply_overrides(&self, c: &mut ClientConfig) {
-        for (k, v) in &self.extra {
-            c.set(k, v);
-        }
-    }
-}
+use crate::backoff::RetryPolicy;
+use crate::error::{Error, Result};
 
 /// Everything the runtime needs to run a service.
 #[derive(Debug, Clone)]
@@ -149,38 +30,81 @@ pub struct RuntimeConfig {
     pub exactly_once: bool,
     pub transaction_max_messages: usize,
     pub transaction_max_wait: Duration,
+    /// `transaction.timeout.ms`: a batch's retries stop waiting with a quarter of it
+    /// left (the exactly-once loop's deadline).
+    pub transaction_timeout: Duration,
     /// Unique per instance: the Kafka transactional id is `<group>-<instance>`.
     pub instance_id: String,
     pub http_addr: SocketAddr,
 }
 
-/// A service's own defaults, overridden by the environment.
-#[derive(Debug, Clone)]
-pub struct Defaults<'a> {
-    pub input_topics: &'a [&'a str],
-    pub output_topic: Option<&'a str>,
+/// A service's own defaults, overridden by the environment: its topics as
+/// `topics.yaml` names them ([`Defaults::of`]) and, for a slow service, its window.
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    pub input_topics: Vec<String>,
+    pub output_topic: Option<String>,
     /// The service's own in-flight window when `DOCSTREAM_MAX_IN_FLIGHT` is not set
     /// (the runtime's is 10,000: right for fast services; a slow one only queues work
     /// that a rebalance then drops and the next owner redoes).
     pub max_in_flight: Option<usize>,
 }
 
+impl Defaults {
+    /// What the repository's `topics.yaml` (compiled in) says `service` consumes and
+    /// produces: the one source the manifest generator reads too.
+    pub fn of(service: &str) -> Result<Self> {
+        Self::from_topics(service, &topics::TopicsFile::embedded()?)
+    }
+
+    /// What `file` says `service` consumes and produces; a service that produces
+    /// several topics (other than its dead letters) names its outputs in code.
+    pub fn from_topics(service: &str, file: &topics::TopicsFile) -> Result<Self> {
+        let input_topics = file.consumed_by(service);
+        if input_topics.is_empty() {
+            return Err(Error::Config(format!(
+                "topics.yaml names no topic that {service} consumes"
+            )));
+        }
+        let mut outputs = file.produced_by(service);
+        Ok(Self {
+            input_topics,
+            output_topic: (outputs.len() == 1).then(|| outputs.remove(0)),
+            max_in_flight: None,
+        })
+    }
+
+    /// Topics named in code (tests, the toy service).
+    pub fn topics(input_topics: &[&str], output_topic: Option<&str>) -> Self {
+        Self {
+            input_topics: input_topics.iter().map(|t| (*t).to_owned()).collect(),
+            output_topic: output_topic.map(str::to_owned),
+            max_in_flight: None,
+        }
+    }
+
+    /// With the service's own in-flight window.
+    #[must_use]
+    pub fn with_max_in_flight(self, max_in_flight: usize) -> Self {
+        Self {
+            max_in_flight: Some(max_in_flight),
+            ..self
+        }
+    }
+}
+
 impl RuntimeConfig {
     /// Reads the process environment.
-    pub fn from_env(service: &str, defaults: &Defaults<'_>) -> Result<Self> {
+    pub fn from_env(service: &str, defaults: &Defaults) -> Result<Self> {
         Self::from_vars(service, defaults, &env_vars())
     }
 
     /// Reads the given variables (tests pass their own).
-    pub fn from_vars(
-        service: &str,
-        defaults: &Defaults<'_>,
-        vars: &BTreeMap<String, String>,
-    ) -> Result<Self> {
+    pub fn from_vars(service: &str, defaults: &Defaults, vars: &Vars) -> Result<Self> {
         let get = |k: &str| var(vars, k);
-        let list = |k: &str, d: &[&str]| -> Vec<String> {
+        let list = |k: &str, d: &[String]| -> Vec<String> {
             get(k).map_or_else(
-                || d.iter().map(|s| (*s).to_owned()).collect(),
+                || d.to_vec(),
                 |v| {
                     v.split(',')
                         .map(|s| s.trim().to_owned())
@@ -192,11 +116,10 @@ impl RuntimeConfig {
         let kafka = KafkaSettings::from_vars(vars);
         let config = Self {
             service: service.to_owned(),
-            group_id: get("DOCSTREAM_GROUP_ID").unwrap_or_else(|| format!("docstream-{service}")),
-            input_topics: list("DOCSTREAM_INPUT_TOPICS", defaults.input_topics),
-            output_topic: get("DOCSTREAM_OUTPUT_TOPIC")
-                .or(defaults.output_topic.map(str::to_owned)),
-            dlq_topic: get("DOCSTREAM_DLQ_TOPIC").unwrap_or_else(|| format!("dlq.{service}")),
+            group_id: get("DOCSTREAM_GROUP_ID").unwrap_or_else(|| facts::group_id(service)),
+            input_topics: list("DOCSTREAM_INPUT_TOPICS", &defaults.input_topics),
+            output_topic: get("DOCSTREAM_OUTPUT_TOPIC").or_else(|| defaults.output_topic.clone()),
+            dlq_topic: get("DOCSTREAM_DLQ_TOPIC").unwrap_or_else(|| facts::dlq_topic(service)),
             max_in_flight: parse(
                 vars,
                 "DOCSTREAM_MAX_IN_FLIGHT",
@@ -206,12 +129,12 @@ impl RuntimeConfig {
             shutdown_deadline: Duration::from_secs(parse(
                 vars,
                 "DOCSTREAM_SHUTDOWN_DEADLINE_SECS",
-                20,
+                facts::SHUTDOWN_DEADLINE_SECS,
             )?),
             rebalance_drain: Duration::from_secs(parse(
                 vars,
                 "DOCSTREAM_REBALANCE_DRAIN_SECS",
-                10,
+                facts::REBALANCE_DRAIN_SECS,
             )?),
             retry: RetryPolicy {
                 initial: Duration::from_millis(parse(vars, "DOCSTREAM_RETRY_INITIAL_MS", 100)?),
@@ -225,13 +148,18 @@ impl RuntimeConfig {
                 "DOCSTREAM_TRANSACTION_MAX_MS",
                 100,
             )?),
+            transaction_timeout: Duration::from_millis(parse(
+                vars,
+                "DOCSTREAM_TRANSACTION_TIMEOUT_MS",
+                60_000,
+            )?),
             instance_id: get("DOCSTREAM_INSTANCE_ID")
-                .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+                .or_else(|| get("HOSTNAME"))
                 .unwrap_or_else(|| "0".into()),
             http_addr: parse(
                 vars,
                 "DOCSTREAM_HTTP_ADDR",
-                SocketAddr::from(([0, 0, 0, 0], 9000)),
+                SocketAddr::from(([0, 0, 0, 0], facts::HTTP_PORT)),
             )?,
             kafka,
         };
@@ -253,6 +181,14 @@ impl RuntimeConfig {
         if self.transaction_max_messages == 0 {
             return bad("DOCSTREAM_TRANSACTION_MAX_MESSAGES must be at least 1".into());
         }
+        if self.transaction_timeout < Duration::from_secs(1)
+            || self.transaction_timeout <= self.transaction_max_wait * 2
+        {
+            return bad(format!(
+                "DOCSTREAM_TRANSACTION_TIMEOUT_MS must be at least 1000 and more than twice DOCSTREAM_TRANSACTION_MAX_MS ({} ms)",
+                self.transaction_max_wait.as_millis()
+            ));
+        }
         let protocols = ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"];
         if !protocols.contains(&self.kafka.security_protocol.as_str()) {
             return bad(format!(
@@ -273,43 +209,15 @@ impl RuntimeConfig {
     }
 }
 
-/// The `DOCSTREAM_*` variables of this process, for the `from_vars` readers.
-pub fn env_vars() -> BTreeMap<String, String> {
-    std::env::vars()
-        .filter(|(k, _)| k.starts_with("DOCSTREAM_"))
-        .collect()
-}
-
-/// A variable's value, trimmed; `None` when unset or empty.
-pub fn var(vars: &BTreeMap<String, String>, key: &str) -> Option<String> {
-    vars.get(key)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-/// A variable parsed, or `default` when unset or empty; the error names the variable
-/// and its value. Every service's settings read numbers through this.
-pub fn parse<T: FromStr>(vars: &BTreeMap<String, String>, key: &str, default: T) -> Result<T>
-where
-    T::Err: fmt::Display,
-{
-    match vars.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|e| Error::Config(format!("{key}={v:?}: {e}"))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const DEFAULTS: Defaults<'static> = Defaults {
-        input_topics: &["raw.x"],
-        output_topic: Some("processed.x"),
-        max_in_flight: None,
-    };
+    use std::collections::BTreeMap;
+
+    fn defaults() -> Defaults {
+        Defaults::topics(&["raw.x"], Some("processed.x"))
+    }
 
     fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
@@ -320,7 +228,7 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_nothing_is_set() {
-        let c = RuntimeConfig::from_vars("svc", &DEFAULTS, &BTreeMap::new()).expect("valid");
+        let c = RuntimeConfig::from_vars("svc", &defaults(), &BTreeMap::new()).expect("valid");
         assert_eq!(c.group_id, "docstream-svc");
         assert_eq!(c.dlq_topic, "dlq.svc");
         assert_eq!(c.input_topics, ["raw.x"]);
@@ -331,10 +239,7 @@ mod tests {
 
     #[test]
     fn a_service_sets_its_own_window_and_the_environment_wins() {
-        let slow = Defaults {
-            max_in_flight: Some(16),
-            ..DEFAULTS
-        };
+        let slow = defaults().with_max_in_flight(16);
         let c = RuntimeConfig::from_vars("svc", &slow, &BTreeMap::new()).expect("valid");
         assert_eq!(c.max_in_flight, 16);
         let c = RuntimeConfig::from_vars("svc", &slow, &vars(&[("DOCSTREAM_MAX_IN_FLIGHT", "3")]))
@@ -342,7 +247,7 @@ mod tests {
         assert_eq!(c.max_in_flight, 3);
         let err = RuntimeConfig::from_vars(
             "svc",
-            &DEFAULTS,
+            &defaults(),
             &vars(&[("DOCSTREAM_MAX_IN_FLIGHT_BYTES", "10")]),
         )
         .expect_err("too small");
@@ -356,7 +261,7 @@ mod tests {
     fn bad_values_name_the_variable() {
         let err = RuntimeConfig::from_vars(
             "svc",
-            &DEFAULTS,
+            &defaults(),
             &vars(&[("DOCSTREAM_MAX_IN_FLIGHT", "lots")]),
         )
         .expect_err("invalid");
@@ -366,7 +271,7 @@ mod tests {
         );
         let err = RuntimeConfig::from_vars(
             "svc",
-            &DEFAULTS,
+            &defaults(),
             &vars(&[("DOCSTREAM_KAFKA_SECURITY_PROTOCOL", "sasl_ssl")]),
         )
         .expect_err("sasl without a mechanism");
@@ -377,7 +282,7 @@ mod tests {
     fn secrets_never_print_but_reach_librdkafka() {
         let c = RuntimeConfig::from_vars(
             "svc",
-            &DEFAULTS,
+            &defaults(),
             &vars(&[
                 ("DOCSTREAM_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
                 ("DOCSTREAM_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
@@ -393,5 +298,36 @@ mod tests {
         assert_eq!(rd.get("sasl.password"), Some("hunter2"));
         assert_eq!(rd.get("socket.timeout.ms"), Some("1234"));
         assert_eq!(rd.get("security.protocol"), Some("sasl_ssl"));
+    }
+
+    #[test]
+    fn the_instance_id_falls_back_to_the_hostname_then_zero() {
+        let c = RuntimeConfig::from_vars("svc", &defaults(), &vars(&[("HOSTNAME", "pod-1")]))
+            .expect("valid");
+        assert_eq!(c.instance_id, "pod-1");
+        let c = RuntimeConfig::from_vars(
+            "svc",
+            &defaults(),
+            &vars(&[("HOSTNAME", "pod-1"), ("DOCSTREAM_INSTANCE_ID", "x")]),
+        )
+        .expect("valid");
+        assert_eq!(c.instance_id, "x");
+        let c = RuntimeConfig::from_vars("svc", &defaults(), &BTreeMap::new()).expect("valid");
+        assert_eq!(c.instance_id, "0");
+    }
+
+    #[test]
+    fn services_take_their_topics_from_topics_yaml() {
+        let d = Defaults::of("tobacco-ingest").expect("tobacco-ingest");
+        assert_eq!(d.input_topics, ["raw.tobacco"]);
+        assert_eq!(d.output_topic.as_deref(), Some("processed.tobacco"));
+        let d = Defaults::of("etd-ingest").expect("etd-ingest");
+        assert_eq!(d.output_topic.as_deref(), Some("processed.etds"));
+        assert!(Defaults::of("indexer")
+            .expect("indexer")
+            .output_topic
+            .is_none());
+        let err = Defaults::of("nobody").expect_err("unknown").to_string();
+        assert!(err.contains("nobody"), "{err}");
     }
 }

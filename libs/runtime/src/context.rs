@@ -19,7 +19,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::statistics::Statistics;
 use rdkafka::TopicPartitionList;
 
-use crate::Metrics;
+use crate::metrics::Metrics;
 
 pub(crate) type Tp = (String, i32);
 

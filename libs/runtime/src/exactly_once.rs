@@ -4,6 +4,15 @@
 //! input offsets sent to the same transaction before it commits. Readers with
 //! `isolation.level=read_committed` see each output once, across crashes.
 //!
+//! A transaction must commit within `transaction.timeout.ms`
+//! (`DOCSTREAM_TRANSACTION_TIMEOUT_MS`) or the broker aborts it and fences the
+//! producer. Retries of a transient failure could outlast that (ten attempts capped
+//! at 30 s wait up to ~80 s), so a batch gets a deadline, three quarters of the
+//! timeout after it began: a retry that would wait past it ends the batch instead.
+//! What was handled before that message commits; the message itself, with the
+//! attempts it has made, opens the next transaction after its wait. Per-partition
+//! order holds: nothing after it was read.
+//!
 //! A rebalance during a batch aborts it: the partitions' new owners (or this instance
 //! again) start from the committed offsets, so nothing is lost or doubled. Any other
 //! transaction failure aborts and stops the service; the restart resumes from the
@@ -14,18 +23,39 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::Consumer;
-use rdkafka::producer::Producer;
+use rdkafka::message::OwnedMessage;
+use rdkafka::producer::{DeliveryFuture, FutureProducer, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
-use crate::consumer::{dead_letter, enqueue, group_consumer, outputs_or_dead_letter, producer};
+use crate::backoff::Backoff;
+use crate::clients::{group_consumer, producer, GroupConsumer};
+use crate::config::RuntimeConfig;
 use crate::context::{Ownership, Tp};
-use crate::{Error, Metrics, Processor, Result, RuntimeConfig};
+use crate::delivery::{delivered, enqueue};
+use crate::error::{Error, Result};
+use crate::handling::{dead_letter, handle, Handled, Limits};
+use crate::metrics::Metrics;
+use crate::processor::Processor;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
+}
+
+/// The latest moment a batch begun at `begun` may still wait for a retry: three
+/// quarters of the transaction's timeout, leaving the rest for its deliveries and
+/// the commit.
+pub(crate) fn batch_deadline(begun: Instant, transaction_timeout: Duration) -> Instant {
+    begun + transaction_timeout.mul_f64(0.75)
+}
+
+/// A message whose retries did not fit its batch: it opens the next one.
+struct Carried {
+    msg: OwnedMessage,
+    backoff: Backoff,
+    wait: Duration,
 }
 
 pub(crate) async fn run<P: Processor>(
@@ -37,62 +67,93 @@ pub(crate) async fn run<P: Processor>(
     let ownership = Arc::new(Ownership::default());
     let consumer = group_consumer(&config, &metrics, ownership.clone(), true)?;
     let transactional_id = format!("{}-{}", config.group_id, config.instance_id);
+    let timeout_ms = config.transaction_timeout.as_millis().to_string();
     let producer = producer(
         &config.kafka,
         &[
             ("transactional.id", &transactional_id),
-            ("transaction.timeout.ms", "60000"),
+            ("transaction.timeout.ms", &timeout_ms),
             // a delivery may not outlive its transaction
-            ("delivery.timeout.ms", "60000"),
+            ("delivery.timeout.ms", &timeout_ms),
         ],
     )?;
     blocking(|| producer.init_transactions(TIMEOUT))?;
+    // retries inside a batch are not interrupted by shutdown: the batch commits whole
     let never = CancellationToken::new();
+    let mut carried: Option<Carried> = None;
 
     while !shutdown.is_cancelled() {
+        if let Some(c) = &carried {
+            // the carried message's wait runs between transactions
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(c.wait) => {}
+            }
+        }
         let started = Instant::now();
         let mut next: HashMap<Tp, (i64, u64)> = HashMap::new();
-        let mut deliveries = Vec::new();
+        let mut deliveries: Vec<(String, rdkafka::error::KafkaResult<DeliveryFuture>)> = Vec::new();
         let mut received = Vec::new();
-        let mut open = false;
+        let mut begun: Option<Instant> = None;
         while received.len() < config.transaction_max_messages {
-            let left = config
-                .transaction_max_wait
-                .saturating_sub(started.elapsed());
-            let wait = if open {
-                left
-            } else {
-                Duration::from_millis(500)
-            };
-            let m = tokio::select! {
-                () = shutdown.cancelled() => break,
-                r = tokio::time::timeout(wait, consumer.recv()) => match r {
-                    Err(_) => break,
-                    Ok(Err(e)) => { tracing::warn!(error = %e, "consumer error"); continue; }
-                    Ok(Ok(m)) => m.detach(),
-                },
+            let (m, mut backoff) = match carried.take() {
+                Some(c) => (c.msg, c.backoff),
+                None => {
+                    let left = config
+                        .transaction_max_wait
+                        .saturating_sub(started.elapsed());
+                    let wait = if begun.is_some() {
+                        left
+                    } else {
+                        Duration::from_millis(500)
+                    };
+                    let m = tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        r = tokio::time::timeout(wait, consumer.recv()) => match r {
+                            Err(_) => break,
+                            Ok(Err(e)) => { tracing::warn!(error = %e, "consumer error"); continue; }
+                            Ok(Ok(m)) => m.detach(),
+                        },
+                    };
+                    (m, Backoff::new(config.retry))
+                }
             };
             let tp: Tp = (m.topic().to_owned(), m.partition());
             let Some(epoch) = ownership.epoch(&tp) else {
                 continue;
             };
-            if !open {
-                blocking(|| producer.begin_transaction())?;
-                open = true;
-            }
-            let incoming = crate::Incoming::from_message(&m);
-            // retries here are not interrupted by shutdown: the batch is committed whole
-            let Some(output) = outputs_or_dead_letter(
+            let begun_at = match begun {
+                Some(t) => t,
+                None => {
+                    blocking(|| producer.begin_transaction())?;
+                    *begun.insert(Instant::now())
+                }
+            };
+            let limits = Limits {
+                stopping: &never,
+                deadline: Some(batch_deadline(begun_at, config.transaction_timeout)),
+            };
+            let output = match handle(
                 processor.as_ref(),
                 &config,
                 &metrics,
-                &never,
+                limits,
                 &m,
-                &incoming,
+                &mut backoff,
             )
             .await
-            else {
-                continue;
+            {
+                Handled::Done(output) => output,
+                Handled::OutOfTime { wait } => {
+                    carried = Some(Carried {
+                        msg: m,
+                        backoff,
+                        wait,
+                    });
+                    break;
+                }
+                // `never` is never cancelled
+                Handled::Stopped => break,
             };
             let mut outputs = output.messages;
             // a sink's write is part of the batch: wait for it before the commit
@@ -103,7 +164,7 @@ pub(crate) async fn run<P: Processor>(
                 }
             }
             for out in &outputs {
-                deliveries.push(enqueue(&producer, out).await?);
+                deliveries.push((out.topic.clone(), enqueue(&producer, out).await));
             }
             next.insert(tp, (m.offset() + 1, epoch));
             received.push((m.topic().to_owned(), Instant::now()));
@@ -111,53 +172,98 @@ pub(crate) async fn run<P: Processor>(
                 break;
             }
         }
-        if !open {
+        if begun.is_none() {
             continue;
         }
-        let mut failure = None;
-        for d in deliveries {
-            match d.await {
-                Ok(Ok(_)) => {}
-                Ok(Err((e, _))) => failure = Some(e.to_string()),
-                Err(e) => failure = Some(e.to_string()),
+        let failure = commit(&producer, &consumer, &ownership, &next, deliveries).await;
+        match failure {
+            None => {
+                for (topic, t) in received {
+                    metrics.processed(&topic, t.elapsed().as_secs_f64());
+                }
+                continue;
             }
-        }
-        let rebalanced = next
-            .iter()
-            .any(|(tp, (_, epoch))| !ownership.owns(tp, *epoch));
-        if failure.is_none() && !rebalanced {
-            let mut offsets = TopicPartitionList::new();
-            for ((topic, partition), (offset, _)) in &next {
-                offsets.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+            Some(Abort::Rebalanced) => {
+                tracing::info!("rebalance during a transaction: aborted, the batch will be redone");
             }
-            let committed = match consumer.group_metadata() {
-                Some(group) => blocking(|| {
-                    producer
-                        .send_offsets_to_transaction(&offsets, &group, TIMEOUT)
-                        .and_then(|()| producer.commit_transaction(TIMEOUT))
-                })
-                .map_err(|e| e.to_string()),
-                None => Err("no consumer group metadata".to_owned()),
-            };
-            match committed {
-                Ok(()) => {
-                    for (topic, t) in received {
-                        metrics.processed(&topic, t.elapsed().as_secs_f64());
-                    }
+            Some(Abort::Failed(reason)) => {
+                blocking(|| producer.abort_transaction(TIMEOUT))?;
+                if !next.keys().all(|tp| ownership.epoch(tp).is_some()) {
+                    tracing::info!(error = %reason, "transaction aborted by a rebalance");
+                    carried = None;
                     continue;
                 }
-                Err(e) => failure = Some(e),
+                return Err(Error::Transaction(reason));
             }
         }
         blocking(|| producer.abort_transaction(TIMEOUT))?;
-        if let Some(reason) = failure {
-            if !next.keys().all(|tp| ownership.epoch(tp).is_some()) {
-                tracing::info!(error = %reason, "transaction aborted by a rebalance");
-                continue;
-            }
-            return Err(Error::Transaction(reason));
-        }
-        tracing::info!("rebalance during a transaction: aborted, the batch will be redone");
+        // the carried message's partition may have moved; the new owner redoes it
+        carried = carried.filter(|c| {
+            ownership
+                .epoch(&(c.msg.topic().to_owned(), c.msg.partition()))
+                .is_some()
+        });
     }
     Ok(())
+}
+
+/// Why a batch was not committed.
+enum Abort {
+    /// A partition of the batch changed owner: redo from the committed offsets.
+    Rebalanced,
+    Failed(String),
+}
+
+/// Waits for the batch's deliveries, then sends its offsets to the transaction and
+/// commits it; `None` when committed.
+async fn commit(
+    producer: &FutureProducer,
+    consumer: &GroupConsumer,
+    ownership: &Ownership,
+    next: &HashMap<Tp, (i64, u64)>,
+    deliveries: Vec<(String, rdkafka::error::KafkaResult<DeliveryFuture>)>,
+) -> Option<Abort> {
+    let mut failure = None;
+    for (topic, d) in deliveries {
+        if let Err(reason) = delivered(d).await {
+            failure = Some(format!("delivery to {topic}: {reason}"));
+        }
+    }
+    if let Some(reason) = failure {
+        return Some(Abort::Failed(reason));
+    }
+    if next
+        .iter()
+        .any(|(tp, (_, epoch))| !ownership.owns(tp, *epoch))
+    {
+        return Some(Abort::Rebalanced);
+    }
+    let mut offsets = TopicPartitionList::new();
+    for ((topic, partition), (offset, _)) in next {
+        if let Err(e) = offsets.add_partition_offset(topic, *partition, Offset::Offset(*offset)) {
+            return Some(Abort::Failed(e.to_string()));
+        }
+    }
+    let Some(group) = consumer.group_metadata() else {
+        return Some(Abort::Failed("no consumer group metadata".to_owned()));
+    };
+    blocking(|| {
+        producer
+            .send_offsets_to_transaction(&offsets, &group, TIMEOUT)
+            .and_then(|()| producer.commit_transaction(TIMEOUT))
+    })
+    .err()
+    .map(|e| Abort::Failed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_stops_waiting_with_a_quarter_of_its_timeout_left() {
+        let t = Instant::now();
+        let d = batch_deadline(t, Duration::from_secs(60));
+        assert_eq!(d - t, Duration::from_secs(45));
+    }
 }

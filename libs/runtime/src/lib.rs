@@ -17,41 +17,52 @@
 //!   failures outlive the retries, goes to the dead-letter topic with the reason and
 //!   its origin in headers, and the loop goes on.
 //!
-//! Every binary that links the runtime allocates with mimalloc: the loop allocates per
-//! message (the copy out of librdkafka, outputs, delivery futures), and glibc's malloc
-//! cost it about a quarter of its throughput (`loadtest runtime`, BENCHMARKS.md).
+//! The modules, by job (none imports one that imports it; a test holds that):
+//! `clients` (the Kafka clients), `handling` (a message with retries and its dead
+//! letter), `delivery` (producing and acknowledgements), `at_least_once` and
+//! `exactly_once` (the two loops), `source` (the frame of source connectors), `dlq`
+//! (the one dead-letter format), `context` (ownership, lag and rebalances), `config`,
+//! `metrics`, `telemetry`, `shutdown`, `backoff`, `processor`, `error`.
+//!
+//! The runtime sets no allocator: each service's `main.rs` chooses mimalloc
+//! (`loadtest runtime`: glibc's malloc cost the loop about a quarter of its
+//! throughput, BENCHMARKS.md).
 
+mod at_least_once;
 mod backoff;
+mod clients;
 mod config;
-mod consumer;
 mod context;
+mod delivery;
 mod dlq;
 mod error;
 mod exactly_once;
+mod handling;
 mod metrics;
 mod processor;
 mod shutdown;
 mod source;
 mod telemetry;
-pub mod toy;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
 
 pub use backoff::{Backoff, RetryPolicy};
-pub use config::{env_vars, parse, var, Defaults, KafkaSettings, RuntimeConfig, Secret};
-pub use consumer::{enqueue, run};
-pub use dlq::dead_letter_headers;
+pub use config::{Defaults, RuntimeConfig};
+pub use delivery::{enqueue, publish_all};
+pub use dlq::{dead_letter_headers, source_dead_letter, Origin};
 pub use error::{Error, Result};
 pub use metrics::Metrics;
 pub use processor::{Confirmation, Incoming, Outgoing, Output, ProcessError, Processor};
+pub use settings::{env_vars, parse, var, KafkaSettings, Secret, Vars};
 pub use shutdown::shutdown_on_signals;
-pub use source::{publish_all, serve_source, source_dead_letter, Mode, SourceContext};
+pub use source::{serve_source, Mode, SourceContext};
 pub use telemetry::{init_tracing, serve_http, Health};
 
 /// Runs a service until SIGTERM or SIGINT: tracing, the HTTP server for `/metrics`,
 /// `/livez` and `/readyz`, and the consume loop. What a service's `main` calls.
-pub async fn serve<P: Processor>(config: RuntimeConfig, processor: P) -> anyhow::Result<()> {
+pub async fn serve<P: Processor>(config: RuntimeConfig, processor: P) -> Result<()> {
     let metrics = Metrics::new(&config.service);
     serve_with_metrics(config, metrics, processor).await
 }
@@ -61,8 +72,7 @@ pub async fn serve_with_metrics<P: Processor>(
     config: RuntimeConfig,
     metrics: Metrics,
     processor: P,
-) -> anyhow::Result<()> {
-    use anyhow::Context as _;
+) -> Result<()> {
     let shutdown = shutdown_on_signals();
     let health = Health::default();
     let http = serve_http(
@@ -71,9 +81,27 @@ pub async fn serve_with_metrics<P: Processor>(
         health.clone(),
         shutdown.clone(),
     )
-    .await
-    .context("start the http server")?;
+    .await?;
     tracing::info!(service = %config.service, http = %http, "starting");
-    run(config, processor, metrics, health, shutdown).await?;
-    Ok(())
+    run(config, processor, metrics, health, shutdown).await
+}
+
+/// Runs the service's loop (at-least-once, or exactly-once when configured) until
+/// `shutdown` is cancelled, then drains in-flight work within the shutdown deadline
+/// and commits. Returns an error only when the broker will not take an output (or,
+/// in exactly-once mode, a transaction fails).
+pub async fn run<P: Processor>(
+    config: RuntimeConfig,
+    processor: P,
+    metrics: Metrics,
+    health: Health,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let processor = Arc::new(processor);
+    clients::spawn_health_probe(&config, processor.clone(), health, shutdown.clone())?;
+    if config.exactly_once {
+        exactly_once::run(config, processor, metrics, shutdown).await
+    } else {
+        at_least_once::run(config, processor, metrics, shutdown).await
+    }
 }

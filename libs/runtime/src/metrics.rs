@@ -77,8 +77,7 @@ type AtomicI64Wrapper = std::sync::atomic::AtomicI64;
 impl Metrics {
     /// A fresh registry under the prefix `docstream_<service>`.
     pub fn new(service: &str) -> Self {
-        let mut registry =
-            Registry::with_prefix(format!("docstream_{}", service.replace('-', "_")));
+        let mut registry = Registry::with_prefix(settings::facts::metric_prefix(service));
         let processed = Family::<TopicLabel, Counter>::default();
         let failed = Family::<FailureLabels, Counter>::default();
         let dead_lettered = Family::<TopicLabel, Counter>::default();
@@ -121,7 +120,7 @@ impl Metrics {
             paused.clone(),
         );
         registry.register(
-            "consumer_lag",
+            settings::facts::metric::CONSUMER_LAG,
             "Messages behind the partition's high watermark",
             lag.clone(),
         );

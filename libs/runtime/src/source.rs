@@ -1,17 +1,24 @@
-//! The frame of a source connector (the MySQL and MongoDB sources): its HTTP server,
-//! a producer, a poll loop restarted with backoff when the database or Kafka fails,
-//! and publishing a batch so that the caller moves its position only after Kafka
-//! acknowledged every message.
+//! The frame of a source connector (the MySQL and MongoDB sources): which mode a
+//! process runs in, its HTTP server, a producer, and a poll loop restarted with
+//! backoff when the database or Kafka fails. A source publishes with
+//! [`crate::publish_all`] and moves its position only after Kafka acknowledged every
+//! message; its dead letters are [`crate::source_dead_letter`]s.
 
+use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use rdkafka::producer::FutureProducer;
+use settings::{facts, KafkaSettings, Vars};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Backoff, Health, KafkaSettings, Metrics, Outgoing, RetryPolicy};
+use crate::backoff::{Backoff, RetryPolicy};
+use crate::clients::producer;
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::shutdown::shutdown_on_signals;
+use crate::telemetry::{serve_http, Health};
 
 /// Which deployment of a service a process is, from its first argument: the consume
 /// loop (none, or `consume`) or the service's source connector (`source`).
@@ -23,18 +30,16 @@ pub enum Mode {
 
 impl Mode {
     /// The mode named by `arg`.
-    pub fn parse(arg: Option<&str>) -> anyhow::Result<Self> {
+    pub fn parse(arg: Option<&str>) -> Result<Self> {
         match arg {
             None | Some("consume") => Ok(Self::Consume),
             Some("source") => Ok(Self::Source),
-            Some(other) => {
-                anyhow::bail!("unknown mode {other:?}: expected consume (default) or source")
-            }
+            Some(other) => Err(Error::Mode(other.to_owned())),
         }
     }
 
     /// The mode named by the process's first argument.
-    pub fn from_args() -> anyhow::Result<Self> {
+    pub fn from_args() -> Result<Self> {
         Self::parse(std::env::args().nth(1).as_deref())
     }
 }
@@ -48,36 +53,33 @@ pub struct SourceContext {
     pub shutdown: CancellationToken,
 }
 
-impl std::fmt::Debug for SourceContext {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for SourceContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SourceContext").finish_non_exhaustive()
     }
 }
 
 /// Runs a source until SIGTERM or SIGINT: `/metrics`, `/livez` and `/readyz` on
-/// `DOCSTREAM_HTTP_ADDR`, an idempotent producer from `DOCSTREAM_KAFKA_*`, and
-/// `poll` (which returns `Ok` on shutdown) restarted with backoff after an error.
-pub async fn serve_source<F, Fut>(name: &str, mut poll: F) -> anyhow::Result<()>
+/// `DOCSTREAM_HTTP_ADDR`, an idempotent producer from `DOCSTREAM_KAFKA_*` (both from
+/// `vars`), and `poll` (which returns `Ok` on shutdown) restarted with backoff after
+/// an error, which is logged with its causes (`{:#}`).
+pub async fn serve_source<F, Fut, E>(name: &str, vars: &Vars, mut poll: F) -> Result<()>
 where
     F: FnMut(SourceContext) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
+    Fut: Future<Output = std::result::Result<(), E>>,
+    E: fmt::Display,
 {
-    let shutdown = crate::shutdown_on_signals();
+    let shutdown = shutdown_on_signals();
     let metrics = Metrics::new(name);
     let health = Health::default();
-    let vars = crate::env_vars();
-    let addr = crate::parse(
-        &vars,
+    let addr = settings::parse(
+        vars,
         "DOCSTREAM_HTTP_ADDR",
-        SocketAddr::from(([0, 0, 0, 0], 9000)),
+        SocketAddr::from(([0, 0, 0, 0], facts::HTTP_PORT)),
     )?;
-    crate::serve_http(addr, metrics.clone(), health.clone(), shutdown.clone())
-        .await
-        .context("start the http server")?;
-    let producer = crate::consumer::producer(&KafkaSettings::from_vars(&vars), &[])
-        .context("kafka producer")?;
+    serve_http(addr, metrics.clone(), health.clone(), shutdown.clone()).await?;
     let cx = SourceContext {
-        producer,
+        producer: producer(&KafkaSettings::from_vars(vars), &[])?,
         metrics,
         health: health.clone(),
         shutdown: shutdown.clone(),
@@ -101,55 +103,6 @@ where
         }
     }
     Ok(())
-}
-
-/// Hands every message to the producer in order, then waits until Kafka acknowledged
-/// all of them.
-pub async fn publish_all(producer: &FutureProducer, messages: &[Outgoing]) -> anyhow::Result<()> {
-    let mut deliveries = Vec::with_capacity(messages.len());
-    for m in messages {
-        deliveries.push(crate::enqueue(producer, m).await.context("publish")?);
-    }
-    for d in deliveries {
-        match d.await {
-            Ok(Ok(_)) => {}
-            Ok(Err((e, _))) => return Err(e).context("publish"),
-            Err(e) => anyhow::bail!("publish: {e}"),
-        }
-    }
-    Ok(())
-}
-
-/// The dead letter of a source record that is not a valid document: its original
-/// bytes, the reason, and where it came from.
-pub fn source_dead_letter(
-    topic: &str,
-    key: String,
-    payload: Vec<u8>,
-    reason: String,
-    origin: (&str, String),
-    service: &str,
-) -> Outgoing {
-    Outgoing {
-        topic: topic.to_owned(),
-        key: Some(key.into_bytes()),
-        payload,
-        headers: vec![
-            (contracts::DeadLetter::ERROR.into(), reason.into_bytes()),
-            (
-                contracts::DeadLetter::ERROR_KIND.into(),
-                b"invalid".to_vec(),
-            ),
-            (
-                format!("docstream.source.{}", origin.0),
-                origin.1.into_bytes(),
-            ),
-            (
-                contracts::DeadLetter::SERVICE.into(),
-                service.as_bytes().to_vec(),
-            ),
-        ],
-    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 
-use crate::Metrics;
+use crate::metrics::Metrics;
 
 /// Sets up logging once for the process.
 pub fn init_tracing() {
@@ -68,14 +68,15 @@ pub async fn serve_http(
     metrics: Metrics,
     health: Health,
     shutdown: CancellationToken,
-) -> std::io::Result<SocketAddr> {
+) -> crate::error::Result<SocketAddr> {
+    let failed = |source| crate::error::Error::Http { addr, source };
     let app = Router::new()
         .route("/metrics", get(metrics_handler))
         .route("/livez", get(|| async { "ok\n" }))
         .route("/readyz", get(ready_handler))
         .with_state(AppState { metrics, health });
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let bound = listener.local_addr()?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(failed)?;
+    let bound = listener.local_addr().map_err(failed)?;
     tokio::spawn(async move {
         let server = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned());
         if let Err(e) = server.await {

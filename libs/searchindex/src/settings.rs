@@ -6,7 +6,7 @@ use std::time::Duration;
 use elasticsearch::auth::Credentials;
 use elasticsearch::http::transport::{SingleNodeConnectionPool, TransportBuilder};
 use elasticsearch::Elasticsearch;
-use runtime::Secret;
+use settings::Secret;
 
 use crate::{Error, Result};
 
@@ -33,13 +33,13 @@ pub struct EngineSettings {
 
 impl EngineSettings {
     pub fn from_env() -> Result<Self> {
-        Self::from_vars(&runtime::env_vars())
+        Self::from_vars(&settings::env_vars())
     }
 
     pub fn from_vars(vars: &BTreeMap<String, String>) -> Result<Self> {
-        let get = |k: &str| runtime::var(vars, &format!("DOCSTREAM_ES_{k}"));
+        let get = |k: &str| settings::var(vars, &format!("DOCSTREAM_ES_{k}"));
         let number = |k: &str, default: u64| -> Result<u64> {
-            runtime::parse(vars, &format!("DOCSTREAM_ES_{k}"), default)
+            settings::parse(vars, &format!("DOCSTREAM_ES_{k}"), default)
                 .map_err(|e| Error::Invalid(e.to_string()))
         };
         let prefix = get("INDEX_PREFIX").unwrap_or_else(|| "docstream".into());

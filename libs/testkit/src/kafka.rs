@@ -41,6 +41,8 @@ pub fn reader(topic: &str, partitions: i32, read_committed: bool) -> BaseConsume
     let consumer: BaseConsumer = kafka_config()
         .set("group.id", crate::unique("reader"))
         .set("enable.auto.commit", "false")
+        // documents of tens of megabytes
+        .set("fetch.message.max.bytes", "52428800")
         .set(
             "isolation.level",
             if read_committed {

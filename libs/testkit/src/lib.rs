@@ -7,12 +7,16 @@
 //! stack up first, so a missing server is a real failure, never a silent skip.
 
 mod kafka;
+mod read;
 mod service;
+mod shared;
 
 use std::sync::Once;
 
 pub use kafka::{committed, create_topics, create_topics_with, reader};
+pub use read::{Read, Record};
 pub use service::{free_port, Service};
+pub use shared::shared_data;
 
 use rdkafka::config::ClientConfig;
 

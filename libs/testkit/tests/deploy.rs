@@ -1,7 +1,7 @@
 //! Containers cannot be built here (no Docker engine), so their files are checked
-//! against the workspace: every service has a Dockerfile that builds and runs a binary
-//! the workspace builds, as a non-root user, exposing the port the runtime serves on;
-//! and compose/ runs every service.
+//! against the workspace: one Dockerfile builds any service named by a build argument
+//! and runs its binary as the non-root user, exposing the port the runtime serves on
+//! (both `settings::facts`); compose/ builds and runs every service with its packages.
 
 use std::path::{Path, PathBuf};
 
@@ -36,55 +36,71 @@ fn services() -> Vec<(String, Vec<String>)> {
 
 /// The port the runtime serves /metrics, /livez and /readyz on by default.
 fn runtime_port() -> u16 {
-    let defaults = runtime::Defaults {
-        input_topics: &["any"],
-        output_topic: None,
-        max_in_flight: None,
-    };
+    let defaults = runtime::Defaults::topics(&["any"], None);
     runtime::RuntimeConfig::from_vars("any", &defaults, &std::collections::BTreeMap::new())
         .expect("default config")
         .http_addr
         .port()
 }
 
+/// The packages a service runs besides its binary (`PACKAGES` of its image).
+fn packages(service: &str) -> &'static [&'static str] {
+    match service {
+        // pdftotext and pdftoppm, tesseract, prlimit
+        "etd-ingest" => &[
+            "poppler-utils",
+            "tesseract-ocr",
+            "tesseract-ocr-eng",
+            "util-linux",
+        ],
+        _ => &[],
+    }
+}
+
 #[test]
-fn every_service_has_a_dockerfile_for_its_binary_and_port() {
+fn one_dockerfile_builds_every_service_as_a_build_argument() {
     let port = runtime_port();
-    for (service, bins) in services() {
-        let path = root().join("services").join(&service).join("Dockerfile");
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{service}: no Dockerfile"));
-        let bin = &bins[0];
+    assert_eq!(port, settings::facts::HTTP_PORT);
+    let text = std::fs::read_to_string(root().join("services/Dockerfile")).expect("Dockerfile");
+    for (service, _) in services() {
         assert!(
-            text.contains(&format!("cargo build --release --locked -p {service}")),
-            "{service}: does not build its crate"
-        );
-        assert!(
-            text.contains(&format!("target/release/{bin}")),
-            "{service}: does not copy target/release/{bin}"
-        );
-        assert!(
-            text.contains(&format!("ENTRYPOINT [\"/usr/local/bin/{bin}\"]")),
-            "{service}: entrypoint is not {bin}"
-        );
-        assert_eq!(
-            text.matches("\nFROM ").count() + usize::from(text.starts_with("FROM ")),
-            2,
-            "{service}: not multi-stage"
-        );
-        assert!(
-            text.contains("\nUSER 10001"),
-            "{service}: does not run as a non-root user"
-        );
-        assert!(
-            text.contains(&format!("EXPOSE {port}")),
-            "{service}: does not expose the runtime's port {port}"
-        );
-        assert!(
-            text.contains(&format!("DOCSTREAM_HTTP_ADDR=0.0.0.0:{port}")),
-            "{service}: http address"
+            !root()
+                .join("services")
+                .join(&service)
+                .join("Dockerfile")
+                .exists(),
+            "{service}: its own Dockerfile; services/Dockerfile builds every service"
         );
     }
+    for want in [
+        "ARG SERVICE",
+        "cargo build --release --locked -p \"$SERVICE\"",
+        "cp \"target/release/$SERVICE\" \"/usr/local/bin/$SERVICE\"",
+        "COPY --from=build /usr/local/bin/$SERVICE /usr/local/bin/$SERVICE",
+        "ln -s \"/usr/local/bin/$SERVICE\" /usr/local/bin/docstream-service",
+        "ENTRYPOINT [\"/usr/local/bin/docstream-service\"]",
+        "apt-get install -y --no-install-recommends ca-certificates libssl3 zlib1g $PACKAGES",
+    ] {
+        assert!(text.contains(want), "services/Dockerfile lacks {want:?}");
+    }
+    assert_eq!(
+        text.matches("\nFROM ").count() + usize::from(text.starts_with("FROM ")),
+        2,
+        "not multi-stage"
+    );
+    let uid = settings::facts::CONTAINER_UID;
+    assert!(
+        text.contains(&format!("--uid {uid} ")) && text.contains(&format!("\nUSER {uid}:{uid}")),
+        "does not run as the non-root user {uid}"
+    );
+    assert!(
+        text.contains(&format!("EXPOSE {port}")),
+        "does not expose {port}"
+    );
+    assert!(
+        text.contains(&format!("DOCSTREAM_HTTP_ADDR=0.0.0.0:{port}")),
+        "http address"
+    );
 }
 
 #[test]
@@ -99,9 +115,23 @@ fn compose_runs_every_service() {
                 .unwrap_or_else(|| panic!("{file}: no service {service}"));
             assert_eq!(
                 svc["build"]["dockerfile"].as_str(),
-                Some(format!("services/{service}/Dockerfile").as_str()),
-                "{file}: {service} is not built from its Dockerfile"
+                Some("services/Dockerfile"),
+                "{file}: {service} is not built from services/Dockerfile"
             );
+            let args = &svc["build"]["args"];
+            assert_eq!(
+                args["SERVICE"].as_str(),
+                Some(service.as_str()),
+                "{file}: {service} is built as another service"
+            );
+            let installed: Vec<&str> = args["PACKAGES"]
+                .as_str()
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect();
+            for p in packages(&service) {
+                assert!(installed.contains(p), "{file}: {service}'s image lacks {p}");
+            }
             assert_eq!(
                 svc["read_only"].as_bool(),
                 Some(true),

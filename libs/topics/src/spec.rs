@@ -89,6 +89,13 @@ impl TopicsFile {
     }
 
     /// Parses and validates the text of a topics file.
+    /// The repository's `topics.yaml` as compiled into every binary: the services
+    /// take their default topics from it, the manifest generator their scaling
+    /// triggers, so the two cannot disagree.
+    pub fn embedded() -> Result<Self> {
+        Self::parse(include_str!("../../../topics.yaml"))
+    }
+
     pub fn parse(text: &str) -> Result<Self> {
         let file: Self = serde_yaml::from_str(text)?;
         file.validate()?;
@@ -113,6 +120,26 @@ impl TopicsFile {
     /// The topic with this name.
     pub fn get(&self, name: &str) -> Option<&TopicSpec> {
         self.topics.iter().find(|t| t.name == name)
+    }
+
+    /// The topics `service` consumes, in file order: its default input.
+    pub fn consumed_by(&self, service: &str) -> Vec<String> {
+        self.topics
+            .iter()
+            .filter(|t| t.consumers.iter().any(|c| c == service))
+            .map(|t| t.name.clone())
+            .collect()
+    }
+
+    /// The topics `service` produces other than dead letters, in file order: its
+    /// default output.
+    pub fn produced_by(&self, service: &str) -> Vec<String> {
+        self.topics
+            .iter()
+            .filter(|t| t.message_type != "DeadLetter")
+            .filter(|t| t.producers.iter().any(|c| c == service))
+            .map(|t| t.name.clone())
+            .collect()
     }
 
     fn validate(&self) -> Result<()> {
@@ -215,5 +242,26 @@ mod tests {
         {
             assert_ne!(t.cleanup_policy, CleanupPolicy::Delete, "{}", t.name);
         }
+    }
+
+    #[test]
+    fn the_embedded_file_is_the_repository_file_and_names_each_service_topics() {
+        let file = TopicsFile::embedded().expect("embedded topics.yaml");
+        let disk = TopicsFile::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../topics.yaml"))
+            .expect("topics.yaml");
+        assert_eq!(file.topics, disk.topics);
+        assert_eq!(file.consumed_by("tobacco-ingest"), ["raw.tobacco"]);
+        assert_eq!(file.produced_by("tobacco-ingest"), ["processed.tobacco"]);
+        assert_eq!(
+            file.consumed_by("indexer"),
+            [
+                "processed.etds",
+                "processed.tobacco",
+                "clusters",
+                "summaries",
+                "recommendations"
+            ]
+        );
+        assert!(file.produced_by("indexer").is_empty());
     }
 }

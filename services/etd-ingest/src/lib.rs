@@ -41,10 +41,13 @@ pub struct Ingest {
 
 impl Ingest {
     /// From `DOCSTREAM_ETD_*` variables.
-    pub fn from_env(output: String, metrics: Metrics) -> anyhow::Result<Self> {
+    pub fn from_vars(
+        vars: &runtime::Vars,
+        output: String,
+        metrics: Metrics,
+    ) -> anyhow::Result<Self> {
         use anyhow::Context as _;
-        let vars = runtime::env_vars();
-        let num = |k: &str, d: u64| runtime::parse(&vars, k, d);
+        let num = |k: &str, d: u64| runtime::parse(vars, k, d);
         let d = Limits::default();
         let limits = Limits {
             timeout: std::time::Duration::from_secs(num(
@@ -53,11 +56,11 @@ impl Ingest {
             )?),
             memory_bytes: num("DOCSTREAM_ETD_EXTRACT_MEMORY_MB", d.memory_bytes >> 20)? << 20,
             max_pdf_bytes: num("DOCSTREAM_ETD_MAX_PDF_MB", d.max_pdf_bytes >> 20)? << 20,
-            ocr: runtime::var(&vars, "DOCSTREAM_ETD_OCR").is_none_or(|v| v != "false" && v != "0"),
-            ocr_max_pages: runtime::parse(&vars, "DOCSTREAM_ETD_OCR_MAX_PAGES", 50)?,
+            ocr: runtime::var(vars, "DOCSTREAM_ETD_OCR").is_none_or(|v| v != "false" && v != "0"),
+            ocr_max_pages: runtime::parse(vars, "DOCSTREAM_ETD_OCR_MAX_PAGES", 50)?,
         };
         let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        let workers = runtime::parse(&vars, "DOCSTREAM_ETD_WORKERS", cpus)?.max(1);
+        let workers = runtime::parse(vars, "DOCSTREAM_ETD_WORKERS", cpus)?.max(1);
         Ok(Self {
             output,
             limits,

@@ -172,12 +172,10 @@ mod tests {
 
     #[test]
     fn every_shared_record_has_title_author_department_year_and_type() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data/cs5604-fek/etd_metadata.sample.json");
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            eprintln!("skipping: {} not present", path.display());
+        let Some(path) = testkit::shared_data("etd_metadata.sample.json") else {
             return;
         };
+        let text = std::fs::read_to_string(path).expect("etd_metadata.sample.json");
         let records: Vec<Value> = serde_json::from_str(&text).expect("json");
         assert_eq!(records.len(), 400);
         for r in records {

@@ -58,11 +58,8 @@ pub enum Mode {
 }
 
 impl SourceConfig {
-    pub fn from_env() -> Result<Self> {
-        Self::from_vars(&runtime::env_vars())
-    }
-
-    pub fn from_vars(vars: &std::collections::BTreeMap<String, String>) -> Result<Self> {
+    /// From `DOCSTREAM_*` variables.
+    pub fn from_vars(vars: &runtime::Vars) -> Result<Self> {
         let var = |k: &str, d: &str| runtime::var(vars, k).unwrap_or_else(|| d.to_owned());
         let num = |k: &str, d: u64| runtime::parse(vars, k, d);
         let c = Self {
@@ -314,8 +311,8 @@ async fn publish(c: &SourceConfig, cx: &runtime::SourceContext, docs: Vec<Docume
                     &c.dlq_topic,
                     format!("mongo:{id}"),
                     original,
-                    reason,
-                    ("document", format!("{}/{id}", c.collection)),
+                    &reason,
+                    ("document", &format!("{}/{id}", c.collection)),
                     "etd-source",
                 )
             }

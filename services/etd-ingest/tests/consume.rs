@@ -4,12 +4,10 @@
 //! is dead-lettered at once, and nothing else is held up.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use contracts::{encode, DeadLetter, DspaceRecord, FulltextStatus, PdfRef, ProcessedEtd, RawEtd};
-use rdkafka::consumer::BaseConsumer;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::Message;
 use serde_json::json;
 
 fn record(n: u32) -> DspaceRecord {
@@ -96,16 +94,16 @@ async fn pdfs_of_every_kind_come_out_with_a_status_and_unfetchable_ones_are_dead
         ],
     );
 
-    let reader = testkit::reader(&output, 2, false);
     let mut docs: HashMap<String, ProcessedEtd> = HashMap::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while docs.len() < 5 && Instant::now() < deadline {
-        if let Some(Ok(m)) = BaseConsumer::poll(&reader, Duration::from_millis(200)) {
-            let d: ProcessedEtd =
-                contracts::decode(m.payload().unwrap_or_default()).expect("processed etd");
-            docs.insert(d.id.to_string(), d);
-        }
-    }
+    testkit::Read::partitions(2)
+        .timeout(Duration::from_secs(120))
+        .until(&output, |r| {
+            if let Some(m) = r.last() {
+                let d: ProcessedEtd = contracts::decode(&m.payload).expect("processed etd");
+                docs.insert(d.id.to_string(), d);
+            }
+            docs.len() >= 5
+        });
     let get = |n: u32| {
         docs.get(&format!("etd:10919/{n}"))
             .unwrap_or_else(|| panic!("etd {n} missing: {:?}", docs.keys()))
@@ -133,15 +131,13 @@ async fn pdfs_of_every_kind_come_out_with_a_status_and_unfetchable_ones_are_dead
         "an unfetchable pdf is not silently dropped to metadata"
     );
 
-    let dlq_reader = testkit::reader(&dlq, 1, false);
     let mut dead = HashMap::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while dead.len() < 2 && Instant::now() < deadline {
-        if let Some(Ok(m)) = BaseConsumer::poll(&dlq_reader, Duration::from_millis(200)) {
-            let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
-            dead.insert(key, testkit::header_map(&m));
+    testkit::Read::partitions(1).until(&dlq, |r| {
+        if let Some(m) = r.last() {
+            dead.insert(m.key.clone(), m.headers.clone());
         }
-    }
+        dead.len() >= 2
+    });
     let missing = dead
         .get("etd:10919/5")
         .expect("the unfetchable pdf is dead-lettered");

@@ -7,8 +7,6 @@ use std::time::{Duration, Instant};
 
 use contracts::RawEtd;
 use mongodb::bson::{doc, DateTime, Document};
-use rdkafka::consumer::BaseConsumer;
-use rdkafka::Message;
 
 fn spawn(db: &str, topic: &str, name: &str) -> testkit::Service {
     testkit::Service::spawn_with_args(
@@ -28,28 +26,21 @@ fn spawn(db: &str, topic: &str, name: &str) -> testkit::Service {
 
 /// Titles seen per id, in order.
 fn read(topic: &str, want: usize, timeout: Duration) -> HashMap<String, Vec<String>> {
-    let reader = testkit::reader(topic, 3, false);
     let mut seen: HashMap<String, Vec<String>> = HashMap::new();
-    let mut n = 0;
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        match BaseConsumer::poll(&reader, Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                let raw: RawEtd =
-                    contracts::decode(m.payload().unwrap_or_default()).expect("raw etd");
-                let title = raw
-                    .metadata
-                    .title
-                    .as_ref()
-                    .and_then(|t| t.first().cloned())
-                    .unwrap_or_default();
-                seen.entry(raw.id.to_string()).or_default().push(title);
-                n += 1;
-            }
-            _ if n >= want => break,
-            _ => {}
-        }
-    }
+    testkit::Read::partitions(3)
+        .timeout(timeout)
+        .at_least(topic, want)
+        .iter()
+        .for_each(|m| {
+            let raw: RawEtd = contracts::decode(&m.payload).expect("raw etd");
+            let title = raw
+                .metadata
+                .title
+                .as_ref()
+                .and_then(|t| t.first().cloned())
+                .unwrap_or_default();
+            seen.entry(raw.id.to_string()).or_default().push(title);
+        });
     seen
 }
 

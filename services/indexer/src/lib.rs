@@ -92,11 +92,8 @@ impl IndexerSettings {
     pub fn runtime_config(&self, vars: &BTreeMap<String, String>) -> anyhow::Result<RuntimeConfig> {
         Ok(RuntimeConfig::from_vars(
             "indexer",
-            &Defaults {
-                input_topics: &self.input_topics(),
-                output_topic: None,
-                max_in_flight: Some(self.default_in_flight()),
-            },
+            &Defaults::topics(&self.input_topics(), None)
+                .with_max_in_flight(self.default_in_flight()),
             vars,
         )?)
     }
@@ -192,16 +189,10 @@ mod tests {
     #[test]
     fn settings_default_to_the_topics_file_names() {
         let s = IndexerSettings::from_vars(&BTreeMap::new()).expect("defaults");
-        assert_eq!(
-            s.input_topics(),
-            [
-                "processed.etds",
-                "processed.tobacco",
-                "clusters",
-                "summaries",
-                "recommendations"
-            ]
-        );
+        // the same topics, in the same order, as topics.yaml says the indexer consumes
+        // (the file the manifests' scaling triggers come from)
+        let file = topics::TopicsFile::embedded().expect("topics.yaml");
+        assert_eq!(s.input_topics(), file.consumed_by("indexer"));
         assert_eq!(s.batch.max_docs, 500);
         assert_eq!(s.default_in_flight(), 4000);
         let vars: BTreeMap<String, String> =

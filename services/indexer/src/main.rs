@@ -8,20 +8,24 @@ use indexer::{Indexer, IndexerSettings, Targets};
 use runtime::Metrics;
 use searchindex::{EngineSettings, Layout};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     runtime::init_tracing();
     let vars = runtime::env_vars();
     let settings = IndexerSettings::from_vars(&vars)?;
     let config = settings.runtime_config(&vars)?;
-    let engine = EngineSettings::from_env()?;
+    let engine = EngineSettings::from_vars(&vars)?;
     let es = engine.client()?;
     let layout = Layout::new(&engine);
     ensure_layout(&layout, &es, settings.index_version.as_deref()).await?;
     let targets = Targets::new(&layout, settings.index_version.as_deref());
     let metrics = Metrics::new(&config.service);
     let indexer = Indexer::start(&settings, &config, targets, es, &metrics)?;
-    runtime::serve_with_metrics(config, metrics, indexer).await
+    runtime::serve_with_metrics(config, metrics, indexer).await?;
+    Ok(())
 }
 
 /// Templates and aliases (and a rebuild's new indices), waiting for the engine while

@@ -237,14 +237,10 @@ mod tests {
 
     #[test]
     fn the_shared_sample_normalizes() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/cs5604-fek/tobacco_demo.json"
-        );
-        let Ok(text) = std::fs::read_to_string(path) else {
-            eprintln!("skipping: {path} is not here");
+        let Some(path) = testkit::shared_data("tobacco_demo.json") else {
             return;
         };
+        let text = std::fs::read_to_string(path).expect("tobacco_demo.json");
         let body = text.split_once('\n').map_or(text.as_str(), |(_, b)| b);
         let doc: UcsfDocument = serde_json::from_str(body).expect("parses");
         let d = normalize(RawTobacco::new(doc).expect("id"), Limits::default());

@@ -56,11 +56,15 @@ pub struct SourceConfig {
 }
 
 impl SourceConfig {
-    /// From `DOCSTREAM_*` variables.
+    /// From the process's `DOCSTREAM_*` variables.
     pub fn from_env() -> Result<Self> {
-        let vars = runtime::env_vars();
-        let var = |k: &str, d: &str| runtime::var(&vars, k).unwrap_or_else(|| d.to_owned());
-        let num = |k: &str, d: u64| runtime::parse(&vars, k, d);
+        Self::from_vars(&runtime::env_vars())
+    }
+
+    /// From `DOCSTREAM_*` variables (tests pass their own).
+    pub fn from_vars(vars: &runtime::Vars) -> Result<Self> {
+        let var = |k: &str, d: &str| runtime::var(vars, k).unwrap_or_else(|| d.to_owned());
+        let num = |k: &str, d: u64| runtime::parse(vars, k, d);
         let c = Self {
             mysql_url: runtime::Secret::new(var(
                 "DOCSTREAM_MYSQL_URL",
@@ -77,7 +81,7 @@ impl SourceConfig {
             ),
             delay: Duration::from_millis(num("DOCSTREAM_SOURCE_DELAY_MS", 5000)?),
             poll: Duration::from_millis(num("DOCSTREAM_SOURCE_POLL_MS", 1000)?),
-            batch: runtime::parse(&vars, "DOCSTREAM_SOURCE_BATCH", 500)?,
+            batch: runtime::parse(vars, "DOCSTREAM_SOURCE_BATCH", 500)?,
             topic: var("DOCSTREAM_SOURCE_TOPIC", "raw.tobacco"),
             dlq_topic: var("DOCSTREAM_DLQ_TOPIC", "dlq.tobacco-ingest"),
         };
@@ -241,8 +245,8 @@ async fn poll_forever(c: &SourceConfig, cx: &runtime::SourceContext) -> Result<(
                         &c.dlq_topic,
                         format!("row:{inc}"),
                         doc.unwrap_or_default().into_bytes(),
-                        reason,
-                        ("row", format!("{}/{inc}", c.table)),
+                        &reason,
+                        ("row", &format!("{}/{inc}", c.table)),
                         "tobacco-source",
                     )
                 }
@@ -279,8 +283,7 @@ mod tests {
 
     #[test]
     fn the_query_orders_by_timestamp_then_id_and_keeps_a_delay() {
-        std::env::remove_var("DOCSTREAM_SOURCE_TABLE");
-        let c = SourceConfig::from_env().expect("defaults");
+        let c = SourceConfig::from_vars(&runtime::Vars::new()).expect("defaults");
         let q = poll_query(&c);
         assert!(
             q.contains("WHERE `updated_at` < NOW(6) - INTERVAL ? MICROSECOND"),
@@ -291,6 +294,18 @@ mod tests {
             "{q}"
         );
         assert!(q.ends_with("ORDER BY `updated_at`, `seq` LIMIT ?"), "{q}");
+    }
+
+    #[test]
+    fn names_that_are_not_plain_sql_are_refused_with_the_variable() {
+        let vars: runtime::Vars = [("DOCSTREAM_SOURCE_TABLE", "x`; DROP TABLE y")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let err = SourceConfig::from_vars(&vars)
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("DOCSTREAM_SOURCE_TABLE"), "{err}");
     }
 
     #[test]

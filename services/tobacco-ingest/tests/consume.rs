@@ -5,11 +5,9 @@
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Message, Offset, TopicPartitionList};
 
 struct Service(Child);
 
@@ -22,28 +20,14 @@ impl Drop for Service {
 
 /// key -> (payload, headers) of every message of a one-partition topic.
 fn read(topic: &str, want: usize) -> HashMap<String, (serde_json::Value, HashMap<String, String>)> {
-    let c: BaseConsumer = testkit::kafka_config()
-        .set("group.id", testkit::unique("r"))
-        .set("fetch.message.max.bytes", "20000000")
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, Offset::Beginning)
-        .expect("tpl");
-    c.assign(&tpl).expect("assign");
     let mut out = HashMap::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while out.len() < want && Instant::now() < deadline {
-        if let Some(Ok(m)) = c.poll(Duration::from_millis(200)) {
-            let headers = testkit::header_map(&m);
-            let payload = serde_json::from_slice(m.payload().unwrap_or_default())
-                .unwrap_or(serde_json::Value::Null);
-            out.insert(
-                String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
-                (payload, headers),
-            );
+    testkit::Read::partitions(1).until(topic, |r| {
+        if let Some(m) = r.last() {
+            let payload = serde_json::from_slice(&m.payload).unwrap_or(serde_json::Value::Null);
+            out.insert(m.key.clone(), (payload, m.headers.clone()));
         }
-    }
+        out.len() >= want
+    });
     out
 }
 

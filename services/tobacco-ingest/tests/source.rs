@@ -5,10 +5,8 @@
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Message, Offset, TopicPartitionList};
 use sqlx::mysql::MySqlPoolOptions;
 
 const WRITERS: usize = 4;
@@ -61,40 +59,23 @@ fn read(
     until: impl Fn(&HashMap<String, Vec<String>>) -> bool,
     timeout: Duration,
 ) -> HashMap<String, Vec<String>> {
-    let c: BaseConsumer = testkit::kafka_config()
-        .set("group.id", testkit::unique("r"))
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..3 {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)
-            .expect("tpl");
-    }
-    c.assign(&tpl).expect("assign");
     let mut seen: HashMap<String, Vec<String>> = HashMap::new();
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline && !until(&seen) {
-        if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
-            let v: serde_json::Value =
-                serde_json::from_slice(m.payload().unwrap_or_default()).expect("json");
-            let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
-            assert_eq!(
-                format!(
-                    "tobacco:{}",
-                    v["document"]["Legacy_(LTDL2)_Tobacco_Id"]
-                        .as_str()
-                        .unwrap_or_default()
-                ),
-                key
-            );
-            seen.entry(key).or_default().push(
-                v["document"]["Title"]
+    testkit::Read::partitions(3)
+        .timeout(timeout)
+        .until(topic, |r| {
+            if let Some(m) = r.last() {
+                let v = m.json();
+                let id = v["document"]["Legacy_(LTDL2)_Tobacco_Id"]
                     .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            );
-        }
-    }
+                    .unwrap_or_default();
+                assert_eq!(format!("tobacco:{id}"), m.key);
+                let title = v["document"]["Title"].as_str().unwrap_or_default();
+                seen.entry(m.key.clone())
+                    .or_default()
+                    .push(title.to_owned());
+            }
+            until(&seen)
+        });
     seen
 }
 

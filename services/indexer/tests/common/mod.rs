@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use elasticsearch::http::transport::Transport;
 use elasticsearch::{CountParts, Elasticsearch, GetParts};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::Message;
 use serde_json::{json, Value};
 
 pub struct Setup {
@@ -143,18 +142,15 @@ impl Setup {
         &self,
         wait_for: usize,
     ) -> Vec<(String, std::collections::HashMap<String, String>)> {
-        let consumer = testkit::reader(&self.dlq, 1, false);
-        let mut out = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(if wait_for == 0 { 3 } else { 60 });
-        while Instant::now() < deadline && (wait_for == 0 || out.len() < wait_for) {
-            if let Some(Ok(m)) =
-                rdkafka::consumer::BaseConsumer::poll(&consumer, Duration::from_millis(200))
-            {
-                let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
-                out.push((key, testkit::header_map(&m)));
-            }
-        }
-        out
+        // none expected: read for three seconds to see that none comes
+        let read = testkit::Read::partitions(1);
+        let got = if wait_for == 0 {
+            read.timeout(Duration::from_secs(3))
+                .until(&self.dlq, |_| false)
+        } else {
+            read.at_least(&self.dlq, wait_for)
+        };
+        got.into_iter().map(|r| (r.key, r.headers)).collect()
     }
 
     /// Waits until the group has committed `n` offsets on `topic`.

@@ -16,141 +16,34 @@ use std::time::{Duration, Instant};
 
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::message::OwnedMessage;
+use rdkafka::producer::FutureProducer;
 use rdkafka::Message;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::context::{Ownership, RuntimeContext, Tp};
-use crate::{
-    dead_letter_headers, Backoff, Error, Health, KafkaSettings, Metrics, Outgoing, Output,
-    ProcessError, Processor, Result, RuntimeConfig,
-};
+use crate::backoff::Backoff;
+use crate::clients::{group_consumer, producer, GroupConsumer};
+use crate::config::RuntimeConfig;
+use crate::context::{Ownership, Tp};
+use crate::delivery::{delivered, enqueue};
+use crate::error::{Error, Result};
+use crate::handling::{dead_letter, Handled, Limits};
+use crate::metrics::Metrics;
+use crate::processor::{Output, Processor};
 
-pub(crate) type Consumer_ = StreamConsumer<RuntimeContext>;
-
-/// Runs the service's loop until `shutdown` is cancelled, then drains in-flight work
-/// within the shutdown deadline and commits synchronously. Returns an error only when
-/// the broker will not take an output (or, in exactly-once mode, a transaction fails).
-pub async fn run<P: Processor>(
+/// Runs the loop until `shutdown` is cancelled, then drains in-flight work within
+/// the shutdown deadline and commits synchronously. Returns an error only when the
+/// broker will not take an output.
+pub(crate) async fn run<P: Processor>(
     config: RuntimeConfig,
-    processor: P,
-    metrics: Metrics,
-    health: Health,
-    shutdown: CancellationToken,
-) -> Result<()> {
-    let processor = Arc::new(processor);
-    spawn_health_probe(&config, processor.clone(), health.clone(), shutdown.clone())?;
-    if config.exactly_once {
-        return crate::exactly_once::run(config, processor, metrics, shutdown).await;
-    }
-    Loop::start(config, processor, metrics)?.run(shutdown).await
-}
-
-/// Builds the group consumer with the runtime's context.
-pub(crate) fn group_consumer(
-    config: &RuntimeConfig,
-    metrics: &Metrics,
-    ownership: Arc<Ownership>,
-    exactly_once: bool,
-) -> Result<Arc<Consumer_>> {
-    let mut c = config.kafka.client_config();
-    c.set("group.id", &config.group_id)
-        .set(
-            "client.id",
-            format!("{}-{}", config.service, config.instance_id),
-        )
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.offset.store", "false")
-        .set("statistics.interval.ms", "5000")
-        .set("enable.partition.eof", "false")
-        // bounds what librdkafka prefetches while the service is busy ...
-        .set("queued.max.messages.kbytes", "16384")
-        // ... and once over that bound it waits fetch.queue.backoff.ms (1 s by default)
-        // before fetching again: the service then idled ~0.75 s per 16 MiB consumed
-        // (loadtest runtime went from 0.07 to 0.90 of the bare loop with this)
-        .set("fetch.queue.backoff.ms", "20")
-        // librdkafka hands out a rebalance in order with the messages fetched before
-        // it, so a revocation waits for the whole prefetch to be processed: bound it
-        // by count too (default 100,000 per partition). Slow services lower it further
-        // (DOCSTREAM_KAFKA__QUEUED_MIN_MESSAGES): rebalance latency is about
-        // prefetched messages x time per message.
-        .set("queued.min.messages", "1000")
-        // one fetch brings up to 8 MiB per partition (default 1 MiB): with documents
-        // of 50 KB and more, 1 MiB per round trip capped the indexer at ~5,100 docs/s
-        // where the engine took ~7,500 (loadtest index: 0.68 -> 1.28 of the direct
-        // loader); queued.max.messages.kbytes still bounds the prefetch
-        .set("max.partition.fetch.bytes", "8388608");
-    if exactly_once {
-        c.set("enable.auto.commit", "false")
-            .set("isolation.level", "read_committed");
-    } else {
-        c.set("enable.auto.commit", "true")
-            .set("auto.commit.interval.ms", "1000");
-    }
-    // the operator's DOCSTREAM_KAFKA__* win over the runtime's choices above
-    config.kafka.apply_overrides(&mut c);
-    let context = RuntimeContext {
-        ownership,
-        metrics: metrics.clone(),
-        drain: config.rebalance_drain,
-    };
-    let consumer: Consumer_ = c.create_with_context(context)?;
-    let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
-    consumer.subscribe(&topics)?;
-    Ok(Arc::new(consumer))
-}
-
-/// The runtime's producer, for the loop's outputs and dead letters, the
-/// exactly-once loop (`more`: its transactional settings) and the sources.
-pub(crate) fn producer(kafka: &KafkaSettings, more: &[(&str, &str)]) -> Result<FutureProducer> {
-    let mut c = kafka.client_config();
-    c.set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("linger.ms", "5")
-        .set("compression.type", "lz4")
-        .set("delivery.timeout.ms", "300000")
-        .set("message.max.bytes", "10485760");
-    for (k, v) in more {
-        c.set(*k, *v);
-    }
-    // the operator's DOCSTREAM_KAFKA__* win over the runtime's choices above
-    kafka.apply_overrides(&mut c);
-    Ok(c.create()?)
-}
-
-/// Readiness: Kafka answers a metadata request, and the processor says its own
-/// source or sink is up. Checked every 5 seconds.
-fn spawn_health_probe<P: Processor>(
-    config: &RuntimeConfig,
     processor: Arc<P>,
-    health: Health,
+    metrics: Metrics,
     shutdown: CancellationToken,
 ) -> Result<()> {
-    let probe: rdkafka::consumer::BaseConsumer = config.kafka.client_config().create()?;
-    let topic = config.input_topics.first().cloned().unwrap_or_default();
-    tokio::spawn(async move {
-        let probe = Arc::new(probe);
-        loop {
-            let p = probe.clone();
-            let t = topic.clone();
-            let kafka_ok = tokio::task::spawn_blocking(move || {
-                p.fetch_metadata(Some(&t), Duration::from_secs(3)).is_ok()
-            })
-            .await
-            .unwrap_or(false);
-            health.set_kafka(kafka_ok);
-            health.set_sink(processor.ready().await);
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(Duration::from_secs(5)) => {}
-            }
-        }
-    });
-    Ok(())
+    Loop::start(config, processor, metrics)?.run(shutdown).await
 }
 
 /// A message's share of the in-flight budget, in units of which there are
@@ -174,7 +67,7 @@ struct Job {
 struct Shared<P> {
     config: RuntimeConfig,
     processor: Arc<P>,
-    consumer: Arc<Consumer_>,
+    consumer: Arc<GroupConsumer>,
     producer: FutureProducer,
     ownership: Arc<Ownership>,
     metrics: Metrics,
@@ -511,108 +404,26 @@ async fn handle<P: Processor>(s: &Arc<Shared<P>>, job: Job) -> Option<Ack> {
         offset = m.offset(),
         key = key.as_deref().unwrap_or("")
     );
-    let output = async {
-        let incoming = crate::Incoming::from_message(m);
-        outputs_or_dead_letter(
-            s.processor.as_ref(),
-            &s.config,
-            &s.metrics,
-            &s.stopping,
-            m,
-            &incoming,
-        )
-        .await
-    }
-    .instrument(span)
-    .await?;
-    Some(send_all(s.clone(), job, output).await)
-}
-
-/// The processor's outputs for a message, after retrying transient failures, or
-/// its dead letter; `None` when shutdown interrupted the retries.
-pub(crate) async fn outputs_or_dead_letter<P: Processor>(
-    processor: &P,
-    config: &RuntimeConfig,
-    metrics: &Metrics,
-    stopping: &CancellationToken,
-    m: &OwnedMessage,
-    incoming: &crate::Incoming<'_>,
-) -> Option<Output> {
-    Some(
-        match process_with_retries(processor, config, metrics, stopping, incoming).await? {
-            Ok(output) => output,
-            Err((reason, kind)) => dead_letter(config, metrics, m, &reason, kind).into(),
-        },
+    let limits = Limits {
+        stopping: &s.stopping,
+        deadline: None,
+    };
+    let mut backoff = Backoff::new(s.config.retry);
+    let handled = crate::handling::handle(
+        s.processor.as_ref(),
+        &s.config,
+        &s.metrics,
+        limits,
+        m,
+        &mut backoff,
     )
-}
-
-/// `Ok(outputs)`, or `Err((reason, kind))` for a dead letter; `None` on shutdown.
-async fn process_with_retries<P: Processor>(
-    processor: &P,
-    config: &RuntimeConfig,
-    metrics: &Metrics,
-    stopping: &CancellationToken,
-    incoming: &crate::Incoming<'_>,
-) -> Option<std::result::Result<Output, (String, &'static str)>> {
-    let mut backoff = Backoff::new(config.retry);
-    loop {
-        match processor.process(incoming).await {
-            Ok(outputs) => return Some(Ok(outputs)),
-            Err(ProcessError::Invalid(reason)) => {
-                metrics.failed(incoming.topic, "invalid");
-                return Some(Err((reason, "invalid")));
-            }
-            Err(ProcessError::Transient(reason)) => {
-                metrics.failed(incoming.topic, "transient");
-                let Some(delay) = backoff.next_delay() else {
-                    metrics.failed(incoming.topic, "exhausted");
-                    let attempts = backoff.attempts();
-                    return Some(Err((
-                        format!("{reason} (gave up after {attempts} attempts)"),
-                        "exhausted",
-                    )));
-                };
-                tracing::info!(error = %reason, ?delay, attempt = backoff.attempts(), "transient failure, retrying");
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = stopping.cancelled() => return None,
-                }
-            }
-        }
+    .instrument(span)
+    .await;
+    match handled {
+        Handled::Done(output) => Some(send_all(s.clone(), job, output).await),
+        // no deadline here: only shutdown stops the retries
+        Handled::Stopped | Handled::OutOfTime { .. } => None,
     }
-}
-
-/// The dead letter of `m` (counted and logged), as one message to produce.
-pub(crate) fn dead_letter(
-    config: &RuntimeConfig,
-    metrics: &Metrics,
-    m: &OwnedMessage,
-    reason: &str,
-    kind: &str,
-) -> Vec<Outgoing> {
-    tracing::warn!(error = %reason, kind, "dead-lettering");
-    metrics.dead_lettered(m.topic());
-    let original: Vec<(String, Vec<u8>)> = m
-        .headers()
-        .map(|h| {
-            h.iter()
-                .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
-                .collect()
-        })
-        .unwrap_or_default();
-    vec![Outgoing {
-        topic: config.dlq_topic.clone(),
-        key: m.key().map(<[u8]>::to_vec),
-        payload: m.payload().unwrap_or_default().to_vec(),
-        headers: dead_letter_headers(
-            &original,
-            reason,
-            kind,
-            (m.topic(), m.partition(), m.offset()),
-            &config.service,
-            chrono::Utc::now(),
-        ),
-    }]
 }
 
 /// Hands every output to the producer now, in order (per-key order depends on it),
@@ -649,51 +460,6 @@ async fn send_all<P: Processor>(s: Arc<Shared<P>>, job: Job, output: Output) -> 
         drop(job.permit);
         Ok((m.offset(), job.received))
     })
-}
-
-/// Waits for the broker's acknowledgement of one enqueued message.
-async fn delivered(
-    d: rdkafka::error::KafkaResult<rdkafka::producer::DeliveryFuture>,
-) -> std::result::Result<(), String> {
-    match d {
-        Ok(delivery) => match delivery.await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err((e, _))) => Err(e.to_string()),
-            Err(e) => Err(e.to_string()),
-        },
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// Hands a message to the producer, waiting while its local queue is full.
-pub async fn enqueue(
-    producer: &FutureProducer,
-    out: &Outgoing,
-) -> rdkafka::error::KafkaResult<rdkafka::producer::DeliveryFuture> {
-    let headers = out.headers.iter().fold(OwnedHeaders::new(), |h, (k, v)| {
-        h.insert(Header {
-            key: k,
-            value: Some(v),
-        })
-    });
-    loop {
-        let mut record = FutureRecord::to(&out.topic)
-            .payload(&out.payload)
-            .headers(headers.clone());
-        if let Some(k) = &out.key {
-            record = record.key(k);
-        }
-        match producer.send_result(record) {
-            Ok(delivery) => return Ok(delivery),
-            Err((
-                rdkafka::error::KafkaError::MessageProduction(
-                    rdkafka::types::RDKafkaErrorCode::QueueFull,
-                ),
-                _,
-            )) => tokio::time::sleep(Duration::from_millis(5)).await,
-            Err((e, _)) => return Err(e),
-        }
-    }
 }
 
 #[cfg(test)]

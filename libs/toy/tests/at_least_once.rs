@@ -255,6 +255,50 @@ async fn exactly_once_mode_has_no_duplicates_across_a_kill() {
     );
 }
 
+/// A transient failure whose retries outlast the transaction's timeout (up to ~20 s of
+/// waits against 4 s): the batch ends before the wait would pass its deadline, the
+/// retries go on in the next transactions, and once they run out the message is
+/// dead-lettered, while the service keeps running and everything else arrives once.
+/// (Without the bound the broker aborts the open transaction and the service stops.)
+#[tokio::test(flavor = "multi_thread")]
+async fn exactly_once_retries_never_outlast_their_transaction() {
+    let t = Topics::create(1).await;
+    t.produce("x", 0..20).await;
+    t.produce_raw(
+        "stuck",
+        br#"{"id":"stuck","text":"transient"}"#,
+        ("trace", "1"),
+    )
+    .await;
+    t.produce("y", 0..20).await;
+    let mut toy = t.spawn(&[
+        ("DOCSTREAM_EXACTLY_ONCE", "true"),
+        ("DOCSTREAM_INSTANCE_ID", "eos-retry"),
+        ("DOCSTREAM_TRANSACTION_TIMEOUT_MS", "4000"),
+        ("DOCSTREAM_RETRY_INITIAL_MS", "1500"),
+        ("DOCSTREAM_RETRY_MAX_MS", "3000"),
+        ("DOCSTREAM_RETRY_MAX_ATTEMPTS", "8"),
+    ]);
+    let dead = t.read_dlq(1);
+    assert_eq!(dead.len(), 1, "the stuck message was not dead-lettered");
+    assert_eq!(dead[0].0.as_deref(), Some("stuck"));
+    assert_eq!(dead[0].2["docstream.error.kind"], "exhausted");
+    assert!(
+        dead[0].2["docstream.error"].contains("gave up after 8 attempts"),
+        "{:?}",
+        dead[0].2
+    );
+    let seen = t.read_output(40, true, MINUTE);
+    let mut lost = missing(&seen, "x", 20);
+    lost.extend(missing(&seen, "y", 20));
+    assert_eq!(lost, Vec::<String>::new(), "lost messages");
+    assert!(seen.values().all(|c| *c == 1), "duplicates: {seen:?}");
+    assert!(
+        toy.child.try_wait().expect("wait").is_none(),
+        "the service stopped"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_small_in_flight_window_loses_nothing() {
     let t = Topics::create(2).await;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::{Incoming, Outgoing, Output, ProcessError, Processor};
+use runtime::{Incoming, Outgoing, Output, ProcessError, Processor};
 
 /// The upper-casing toy.
 #[derive(Debug, Clone)]

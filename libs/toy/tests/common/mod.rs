@@ -4,12 +4,10 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::Message;
-use testkit::reader;
 
 /// A dead letter as read back: key, payload, headers.
 pub type DeadLetter = (Option<String>, Vec<u8>, HashMap<String, String>);
@@ -113,20 +111,11 @@ impl Topics {
 
     /// Every message of the dead-letter topic: (key, payload, headers).
     pub fn read_dlq(&self, want: usize) -> Vec<DeadLetter> {
-        let consumer = reader(&self.dlq, 1, false);
-        let mut out = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while out.len() < want && Instant::now() < deadline {
-            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-                let headers = testkit::header_map(&m);
-                out.push((
-                    m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                    m.payload().unwrap_or_default().to_vec(),
-                    headers,
-                ));
-            }
-        }
-        out
+        testkit::Read::partitions(1)
+            .at_least(&self.dlq, want)
+            .into_iter()
+            .map(|r| (Some(r.key), r.payload, r.headers))
+            .collect()
     }
 }
 
@@ -139,44 +128,28 @@ pub fn read_ids(
     read_committed: bool,
     timeout: Duration,
 ) -> HashMap<String, usize> {
-    let consumer = reader(topic, partitions, read_committed);
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let deadline = Instant::now() + timeout;
-    let mut last_new = Instant::now();
-    while Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                let v: serde_json::Value =
-                    serde_json::from_slice(m.payload().unwrap_or_default()).expect("output json");
-                *seen
-                    .entry(v["id"].as_str().unwrap_or_default().to_owned())
-                    .or_default() += 1;
-                last_new = Instant::now();
+    testkit::Read::partitions(partitions)
+        .timeout(timeout)
+        .committed(read_committed)
+        .settle(Duration::from_secs(2))
+        .until(topic, |r| {
+            if let Some(m) = r.last() {
+                let id = m.json()["id"].as_str().unwrap_or_default().to_owned();
+                *seen.entry(id).or_default() += 1;
             }
-            Some(Err(e)) => panic!("reading {topic}: {e}"),
-            None if seen.len() >= want && last_new.elapsed() > Duration::from_secs(2) => break,
-            None => {}
-        }
-    }
+            seen.len() >= want
+        });
     seen
 }
 
 /// Waits until the output has at least `n` messages.
 pub fn wait_for_output(topic: &str, partitions: i32, n: usize, timeout: Duration) {
-    let seen = read_ids_quick(topic, partitions, n, timeout);
+    let seen = testkit::Read::partitions(partitions)
+        .timeout(timeout)
+        .at_least(topic, n)
+        .len();
     assert!(seen >= n, "only {seen} of {n} outputs within {timeout:?}");
-}
-
-fn read_ids_quick(topic: &str, partitions: i32, n: usize, timeout: Duration) -> usize {
-    let consumer = reader(topic, partitions, false);
-    let deadline = Instant::now() + timeout;
-    let mut count = 0;
-    while count < n && Instant::now() < deadline {
-        if let Some(Ok(_)) = consumer.poll(Duration::from_millis(100)) {
-            count += 1;
-        }
-    }
-    count
 }
 
 /// The toy service running as a child process.
@@ -184,17 +157,15 @@ pub type Toy = testkit::Service;
 
 /// Where each id sits in a topic: id -> (partition, offset), for failure messages.
 pub fn locate(topic: &str, partitions: i32, ids: &[String]) -> Vec<(String, i32, i64)> {
-    let consumer = reader(topic, partitions, false);
     let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while out.len() < ids.len() && Instant::now() < deadline {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
-            if ids.contains(&key) {
-                out.push((key, m.partition(), m.offset()));
+    testkit::Read::partitions(partitions)
+        .timeout(Duration::from_secs(20))
+        .until(topic, |r| {
+            if let Some(m) = r.last().filter(|m| ids.contains(&m.key)) {
+                out.push((m.key.clone(), m.partition, m.offset));
             }
-        }
-    }
+            out.len() >= ids.len()
+        });
     out
 }
 
@@ -212,19 +183,15 @@ pub fn read_versions(
     want: usize,
     timeout: Duration,
 ) -> HashMap<String, Vec<String>> {
-    let consumer = reader(topic, partitions, false);
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    let mut n = 0;
-    let deadline = Instant::now() + timeout;
-    while n < want && Instant::now() < deadline {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            let v: serde_json::Value =
-                serde_json::from_slice(m.payload().unwrap_or_default()).expect("json");
-            out.entry(v["id"].as_str().unwrap_or_default().to_owned())
-                .or_default()
-                .push(v["text"].as_str().unwrap_or_default().to_owned());
-            n += 1;
-        }
+    for m in testkit::Read::partitions(partitions)
+        .timeout(timeout)
+        .at_least(topic, want)
+    {
+        let v = m.json();
+        out.entry(v["id"].as_str().unwrap_or_default().to_owned())
+            .or_default()
+            .push(v["text"].as_str().unwrap_or_default().to_owned());
     }
     out
 }

@@ -1,0 +1,117 @@
+//! How to reach Kafka: bootstrap servers, TLS, SASL, and any librdkafka property the
+//! operator sets with `DOCSTREAM_KAFKA__<NAME>`. The services, the CLI and the tests
+//! build their clients from this one reader.
+
+use std::collections::BTreeMap;
+
+use rdkafka::config::ClientConfig;
+
+use crate::{var, Secret, Vars};
+
+/// How to reach Kafka, TLS and SASL included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaSettings {
+    pub brokers: String,
+    /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl`.
+    pub security_protocol: String,
+    pub sasl_mechanism: Option<String>,
+    pub sasl_username: Option<String>,
+    pub sasl_password: Option<Secret>,
+    pub ssl_ca_location: Option<String>,
+    pub ssl_certificate_location: Option<String>,
+    pub ssl_key_location: Option<String>,
+    pub ssl_key_password: Option<Secret>,
+    /// Any other librdkafka property, from `DOCSTREAM_KAFKA__<NAME>` (`__` after
+    /// `KAFKA`, then `_` for `.`: `DOCSTREAM_KAFKA__SOCKET_TIMEOUT_MS`).
+    pub extra: BTreeMap<String, String>,
+}
+
+impl KafkaSettings {
+    /// Reads the `DOCSTREAM_KAFKA_*` variables of `vars`.
+    pub fn from_vars(vars: &Vars) -> Self {
+        let get = |k: &str| var(vars, k);
+        let extra = vars
+            .iter()
+            .filter_map(|(k, v)| {
+                let name = k.strip_prefix("DOCSTREAM_KAFKA__")?;
+                Some((name.to_ascii_lowercase().replace('_', "."), v.clone()))
+            })
+            .collect();
+        Self {
+            brokers: get("DOCSTREAM_KAFKA_BROKERS").unwrap_or_else(|| "127.0.0.1:9092".into()),
+            security_protocol: get("DOCSTREAM_KAFKA_SECURITY_PROTOCOL")
+                .unwrap_or_else(|| "plaintext".into())
+                .to_ascii_lowercase(),
+            sasl_mechanism: get("DOCSTREAM_KAFKA_SASL_MECHANISM"),
+            sasl_username: get("DOCSTREAM_KAFKA_SASL_USERNAME"),
+            sasl_password: get("DOCSTREAM_KAFKA_SASL_PASSWORD").map(Secret::new),
+            ssl_ca_location: get("DOCSTREAM_KAFKA_SSL_CA_LOCATION"),
+            ssl_certificate_location: get("DOCSTREAM_KAFKA_SSL_CERTIFICATE_LOCATION"),
+            ssl_key_location: get("DOCSTREAM_KAFKA_SSL_KEY_LOCATION"),
+            ssl_key_password: get("DOCSTREAM_KAFKA_SSL_KEY_PASSWORD").map(Secret::new),
+            extra,
+        }
+    }
+
+    /// A librdkafka config with the connection and security settings.
+    pub fn client_config(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.brokers);
+        c.set("security.protocol", &self.security_protocol);
+        let mut opt = |k: &str, v: Option<&str>| {
+            if let Some(v) = v {
+                c.set(k, v);
+            }
+        };
+        opt("sasl.mechanism", self.sasl_mechanism.as_deref());
+        opt("sasl.username", self.sasl_username.as_deref());
+        opt(
+            "sasl.password",
+            self.sasl_password.as_ref().map(Secret::expose),
+        );
+        opt("ssl.ca.location", self.ssl_ca_location.as_deref());
+        opt(
+            "ssl.certificate.location",
+            self.ssl_certificate_location.as_deref(),
+        );
+        opt("ssl.key.location", self.ssl_key_location.as_deref());
+        opt(
+            "ssl.key.password",
+            self.ssl_key_password.as_ref().map(Secret::expose),
+        );
+        self.apply_overrides(&mut c);
+        c
+    }
+
+    /// Sets the operator's `DOCSTREAM_KAFKA__*` properties, over anything the runtime
+    /// chose (call it last).
+    pub fn apply_overrides(&self, c: &mut ClientConfig) {
+        for (k, v) in &self.extra {
+            c.set(k, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_reach_librdkafka_and_overrides_name_properties() {
+        let vars: Vars = [
+            ("DOCSTREAM_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
+            ("DOCSTREAM_KAFKA_SASL_PASSWORD", "hunter2"),
+            ("DOCSTREAM_KAFKA__SOCKET_TIMEOUT_MS", "1234"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let k = KafkaSettings::from_vars(&vars);
+        assert!(!format!("{k:?}").contains("hunter2"));
+        let rd = k.client_config();
+        assert_eq!(rd.get("sasl.password"), Some("hunter2"));
+        assert_eq!(rd.get("socket.timeout.ms"), Some("1234"));
+        assert_eq!(rd.get("security.protocol"), Some("sasl_ssl"));
+        assert_eq!(rd.get("bootstrap.servers"), Some("127.0.0.1:9092"));
+    }
+}
