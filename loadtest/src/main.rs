@@ -3,6 +3,7 @@
 //! machines are noisy, and prints the ratio as its last line.
 
 mod e2e_bench;
+mod host;
 mod index_bench;
 mod kafka;
 mod pdf_bench;
@@ -11,6 +12,10 @@ mod scale_bench;
 mod tobacco_bench;
 
 use clap::{Parser, Subcommand};
+
+// the same allocator as the services, so the benchmarks measure what runs
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// docstream benchmarks (run with --release against `scripts/stack up`).
 #[derive(Debug, Parser)]
@@ -52,6 +57,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn bench() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    println!("{}", host::describe());
     match cli.bench {
         Bench::Runtime(args) => runtime_bench::run(&cli.brokers, &args).await,
         Bench::Scale(args) => scale_bench::run(&cli.brokers, &args).await,

@@ -164,10 +164,20 @@ pub fn spawn_runtime<P: runtime::Processor>(
     max_in_flight: Option<usize>,
     processor: P,
 ) -> Result<Running> {
+    spawn_runtime_with(brokers, input, out, max_in_flight, &[], processor)
+}
+
+/// [`spawn_runtime`] with more variables (`extra`) over the process's own.
+pub fn spawn_runtime_with<P: runtime::Processor>(
+    brokers: &str,
+    input: &str,
+    out: &str,
+    max_in_flight: Option<usize>,
+    extra: &[(&str, &str)],
+    processor: P,
+) -> Result<Running> {
     // the process's DOCSTREAM_* variables apply too (e.g. DOCSTREAM_KAFKA__LINGER_MS)
-    let mut vars: BTreeMap<String, String> = std::env::vars()
-        .filter(|(k, _)| k.starts_with("DOCSTREAM_"))
-        .collect();
+    let mut vars: BTreeMap<String, String> = runtime::env_vars();
     vars.extend(
         [
             ("DOCSTREAM_KAFKA_BROKERS", brokers.to_owned()),
@@ -175,12 +185,18 @@ pub fn spawn_runtime<P: runtime::Processor>(
             ("DOCSTREAM_OUTPUT_TOPIC", out.to_owned()),
             (
                 "DOCSTREAM_GROUP_ID",
-                std::env::var("DOCSTREAM_GROUP_ID")
-                    .unwrap_or_else(|_| kafka::unique("bench-runtime")),
+                vars.get("DOCSTREAM_GROUP_ID")
+                    .cloned()
+                    .unwrap_or_else(|| kafka::unique("bench-runtime")),
             ),
             ("DOCSTREAM_DLQ_TOPIC", kafka::unique("bench-dlq")),
         ]
         .map(|(k, v)| (k.to_owned(), v)),
+    );
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     if let Some(n) = max_in_flight {
         vars.insert("DOCSTREAM_MAX_IN_FLIGHT".into(), n.to_string());

@@ -13,7 +13,7 @@ use anyhow::Result;
 use toy::Upper;
 
 use crate::kafka;
-use crate::runtime_bench::{measure_loop, spawn_runtime, Running};
+use crate::runtime_bench::{measure_loop, spawn_runtime_with, Running};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,15 +26,25 @@ async fn run_instances(brokers: &str, input: &str, n: usize, instances: usize) -
     let out = kafka::unique("bench-scale-out");
     kafka::create_topics(brokers, &[&out], 6).await?;
     let group = kafka::unique("bench-scale");
-    std::env::set_var("DOCSTREAM_GROUP_ID", &group);
-    std::env::set_var("DOCSTREAM_KAFKA__QUEUED_MIN_MESSAGES", "20");
+    // every instance in one group, each with a small prefetch
+    let extra = [
+        ("DOCSTREAM_GROUP_ID", group.as_str()),
+        ("DOCSTREAM_KAFKA__QUEUED_MIN_MESSAGES", "20"),
+    ];
     let mut all: Vec<Running> = Vec::new();
     for _ in 0..instances {
         let toy = Upper {
             output: out.clone(),
             delay: Duration::from_millis(5),
         };
-        all.push(spawn_runtime(brokers, input, &out, Some(2), toy)?);
+        all.push(spawn_runtime_with(
+            brokers,
+            input,
+            &out,
+            Some(2),
+            &extra,
+            toy,
+        )?);
     }
     // measure on the first; stop the others after
     let first = all.remove(0);

@@ -30,8 +30,10 @@ impl RawTobacco {
 
 /// A UCSF Industry Documents record. Every field but the id may be absent; fields
 /// docstream does not map stay in `other`. (The misspelled `availablility` is the
-/// source's own.)
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+/// source's own.) Read by a hand-written visitor ([`ucsf`]) rather than serde's
+/// `flatten`, which buffers the whole record (page texts included) in an
+/// intermediate tree before reading it again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UcsfDocument {
     #[serde(
         rename = "Legacy_(LTDL2)_Tobacco_Id",
@@ -123,6 +125,142 @@ pub struct UcsfDocument {
     /// Every field not named above, untouched.
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for UcsfDocument {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ucsf::Record)
+    }
+}
+
+/// Reading a UCSF record field by field: the named fields as their derive would
+/// (absent or `null` is `None`, numbers where strings are usual, a field twice is an
+/// error), every other field into `other` as it comes.
+mod ucsf {
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+    use serde_json::Value;
+
+    use super::{string_or_number, PageText, UcsfDocument};
+
+    pub(super) struct Record;
+
+    /// A key, borrowed from the input when it has no escapes.
+    struct Key<'de>(Cow<'de, str>);
+
+    impl<'de> Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Key<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a field name")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Borrowed(v)))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(v.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(v)))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+
+    /// A field that comes as a string or a number.
+    struct StringOrNumber(Option<String>);
+
+    impl<'de> Deserialize<'de> for StringOrNumber {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            string_or_number(d).map(Self)
+        }
+    }
+
+    /// The named fields, in the order of the bits that mark them seen.
+    const FIELDS: [&str; 15] = [
+        "Legacy_(LTDL2)_Tobacco_Id",
+        "Title",
+        "Document_Date",
+        "Date_Added_UCSF",
+        "Case",
+        "Description",
+        "Document_Type",
+        "Organization_Mentioned",
+        "Topic",
+        "Witness_Name",
+        "Bates_Number_prefix",
+        "Numeric_start_bates",
+        "Numeric_end_bates",
+        "Page_Count",
+        "availablility",
+    ];
+    const TEXT_CONTENT: &str = "text_content";
+
+    impl<'de> Visitor<'de> for Record {
+        type Value = UcsfDocument;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a UCSF record (a JSON object)")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UcsfDocument, A::Error> {
+            let mut d = UcsfDocument::default();
+            let mut seen = 0u32;
+            let mut text_content_seen = false;
+            while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                if key == TEXT_CONTENT {
+                    if text_content_seen {
+                        return Err(de::Error::duplicate_field(TEXT_CONTENT));
+                    }
+                    text_content_seen = true;
+                    d.text_content = map.next_value::<Vec<PageText>>()?;
+                    continue;
+                }
+                let Some(i) = FIELDS.iter().position(|f| *f == key) else {
+                    let v: Value = map.next_value()?;
+                    d.other.insert(key.into_owned(), v);
+                    continue;
+                };
+                if seen & (1 << i) != 0 {
+                    return Err(de::Error::duplicate_field(FIELDS[i]));
+                }
+                seen |= 1 << i;
+                let slot = match i {
+                    0 => &mut d.tobacco_id,
+                    1 => &mut d.title,
+                    2 => &mut d.document_date,
+                    3 => &mut d.date_added,
+                    4 => &mut d.case,
+                    5 => &mut d.description,
+                    6 => &mut d.document_type,
+                    7 => &mut d.organizations,
+                    8 => &mut d.topics,
+                    9 => &mut d.witness,
+                    10 => &mut d.bates_prefix,
+                    11 => {
+                        d.bates_start = map.next_value::<StringOrNumber>()?.0;
+                        continue;
+                    }
+                    12 => {
+                        d.bates_end = map.next_value::<StringOrNumber>()?.0;
+                        continue;
+                    }
+                    13 => {
+                        d.page_count = map.next_value::<StringOrNumber>()?.0;
+                        continue;
+                    }
+                    _ => &mut d.availability,
+                };
+                *slot = map.next_value::<Option<String>>()?;
+            }
+            Ok(d)
+        }
+    }
 }
 
 impl UcsfDocument {
