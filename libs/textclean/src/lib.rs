@@ -35,8 +35,26 @@ pub fn clean_page(raw: &str) -> String {
 
 /// [`clean_page`], appended to `out`; returns how many chars it appended.
 pub fn clean_page_into(raw: &str, out: &mut String) -> usize {
-    let repaired = repair_mojibake(raw);
-    let ascii = repaired.is_ascii();
+    clean_page_with(raw, out, &mut Scratch::default())
+}
+
+/// The buffers one page is folded in, kept from page to page (a document's pages
+/// reuse them instead of allocating two per page).
+#[derive(Debug, Default)]
+struct Scratch {
+    folded: String,
+    lines: Vec<std::ops::Range<usize>>,
+}
+
+fn clean_page_with(raw: &str, out: &mut String, scratch: &mut Scratch) -> usize {
+    let ascii = raw.is_ascii();
+    // ASCII has no mojibake: skip that scan
+    let repaired = if ascii {
+        std::borrow::Cow::Borrowed(raw)
+    } else {
+        repair_mojibake(raw)
+    };
+    let ascii = ascii || repaired.is_ascii();
     // most OCR text is ASCII, already NFKC: the quick check skips the rewrite
     let text: std::borrow::Cow<'_, str> =
         if ascii || is_nfkc_quick(repaired.chars()) == IsNormalized::Yes {
@@ -44,12 +62,14 @@ pub fn clean_page_into(raw: &str, out: &mut String) -> usize {
         } else {
             std::borrow::Cow::Owned(repaired.nfkc().collect())
         };
-    let mut folded = String::with_capacity(text.len());
-    let mut lines = Vec::new();
-    fold_lines(&text, &mut folded, &mut lines);
-    strip_line_numbers(&folded, &mut lines);
+    let Scratch { folded, lines } = scratch;
+    folded.clear();
+    lines.clear();
+    folded.reserve(text.len());
+    fold_lines(&text, folded, lines);
+    strip_line_numbers(folded, lines);
     let start = out.len();
-    join_lines(&folded, &lines, out);
+    join_lines(folded, lines, out);
     // cleaning ASCII only ever writes ASCII
     if ascii {
         out.len() - start
@@ -262,8 +282,12 @@ fn join_lines(text: &str, lines: &[std::ops::Range<usize>], out: &mut String) {
 /// Cleans pages into one text, a blank line between them, and returns each page's
 /// span in it.
 pub fn clean_pages<'a>(pages: impl IntoIterator<Item = (u32, &'a str)>) -> (String, Vec<Span>) {
-    let mut text = String::new();
-    let mut spans = Vec::new();
+    let pages: Vec<(u32, &str)> = pages.into_iter().collect();
+    // cleaning never lengthens a page (NFKC aside): one allocation for the whole text
+    let total: usize = pages.iter().map(|(_, b)| b.len() + 2).sum();
+    let mut text = String::with_capacity(total);
+    let mut spans = Vec::with_capacity(pages.len());
+    let mut scratch = Scratch::default();
     let mut chars = 0;
     for (page, body) in pages {
         if !text.is_empty() {
@@ -271,7 +295,7 @@ pub fn clean_pages<'a>(pages: impl IntoIterator<Item = (u32, &'a str)>) -> (Stri
             chars += 2;
         }
         let start = chars;
-        chars += clean_page_into(body, &mut text);
+        chars += clean_page_with(body, &mut text, &mut scratch);
         spans.push(Span {
             page,
             start,
