@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-
 async fn topics() -> (String, String) {
     let (e, t) = (testkit::unique("pub-etds"), testkit::unique("pub-tobacco"));
     testkit::create_topics(&[(&e, 1), (&t, 1)]).await;

@@ -81,7 +81,14 @@ fn crates_import_only_what_their_role_allows() {
         ("toy", &["runtime"]),
         (
             "docstream-cli",
-            &["settings", "topics", "contracts", "searchindex", "deploy", "samples"],
+            &[
+                "settings",
+                "topics",
+                "contracts",
+                "searchindex",
+                "deploy",
+                "samples",
+            ],
         ),
     ]);
     let service_may: &[&str] = &[
@@ -103,9 +110,9 @@ fn crates_import_only_what_their_role_allows() {
         } else if name == "loadtest" {
             continue; // benchmarks measure anything
         } else {
-            allowed
-                .get(name.as_str())
-                .unwrap_or_else(|| panic!("{dir}: a new crate; give it a row in docs/ARCHITECTURE.md and here"))
+            allowed.get(name.as_str()).unwrap_or_else(|| {
+                panic!("{dir}: a new crate; give it a row in docs/ARCHITECTURE.md and here")
+            })
         };
         for d in &uses {
             assert!(
