@@ -20,6 +20,22 @@ use tokio::sync::Semaphore;
 
 pub use worker::Limits;
 
+/// Why etd-ingest (or its source) would not start; a document's failures are its
+/// `fulltext_status`, a retry or a dead letter, never this.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Settings(#[from] settings::Error),
+    #[error("{0}")]
+    Config(String),
+    #[error("locate this binary for the extraction worker: {0}")]
+    Exe(#[source] std::io::Error),
+    #[error("http client: {0}")]
+    Http(#[source] reqwest::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 /// Messages in flight when `DOCSTREAM_MAX_IN_FLIGHT` is not set. Extraction takes
 /// seconds per thesis and runs `DOCSTREAM_ETD_WORKERS` at a time, so more than a few
 /// per owned partition only queues work that a rebalance drops and the next owner
@@ -41,12 +57,7 @@ pub struct Ingest {
 
 impl Ingest {
     /// From `DOCSTREAM_ETD_*` variables.
-    pub fn from_vars(
-        vars: &runtime::Vars,
-        output: String,
-        metrics: Metrics,
-    ) -> anyhow::Result<Self> {
-        use anyhow::Context as _;
+    pub fn from_vars(vars: &runtime::Vars, output: String, metrics: Metrics) -> Result<Self> {
         let num = |k: &str, d: u64| runtime::parse(vars, k, d);
         let d = Limits::default();
         let limits = Limits {
@@ -64,11 +75,11 @@ impl Ingest {
         Ok(Self {
             output,
             limits,
-            exe: std::env::current_exe().context("locate this binary for the extraction worker")?,
+            exe: std::env::current_exe().map_err(Error::Exe)?,
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(120))
                 .build()
-                .context("http client")?,
+                .map_err(Error::Http)?,
             metrics,
             workers: Arc::new(Semaphore::new(workers)),
         })

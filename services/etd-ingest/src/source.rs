@@ -59,7 +59,7 @@ pub enum Mode {
 
 impl SourceConfig {
     /// From `DOCSTREAM_*` variables.
-    pub fn from_vars(vars: &runtime::Vars) -> Result<Self> {
+    pub fn from_vars(vars: &runtime::Vars) -> crate::Result<Self> {
         let var = |k: &str, d: &str| runtime::var(vars, k).unwrap_or_else(|| d.to_owned());
         let num = |k: &str, d: u64| runtime::parse(vars, k, d);
         let c = Self {
@@ -85,12 +85,18 @@ impl SourceConfig {
                 "auto" => Mode::Auto,
                 "poll" => Mode::Poll,
                 "change_stream" => Mode::ChangeStream,
-                other => anyhow::bail!(
-                    "DOCSTREAM_SOURCE_MODE={other:?}: expected auto, poll or change_stream"
-                ),
+                other => {
+                    return Err(crate::Error::Config(format!(
+                        "DOCSTREAM_SOURCE_MODE={other:?}: expected auto, poll or change_stream"
+                    )))
+                }
             },
         };
-        anyhow::ensure!(c.batch > 0, "DOCSTREAM_SOURCE_BATCH must be at least 1");
+        if c.batch == 0 {
+            return Err(crate::Error::Config(
+                "DOCSTREAM_SOURCE_BATCH must be at least 1".into(),
+            ));
+        }
         Ok(c)
     }
 }

@@ -17,6 +17,21 @@ use runtime::{Defaults, Incoming, Metrics, Output, ProcessError, Processor, Runt
 pub use actions::{Kind, Targets};
 pub use writer::{BatchSettings, Writer};
 
+/// Why the indexer would not start; per-document failures are the runtime's.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Settings(#[from] settings::Error),
+    #[error(transparent)]
+    Runtime(#[from] runtime::Error),
+    #[error("DOCSTREAM_INDEXER_{key}: {value} is not a positive whole number")]
+    NotPositive { key: String, value: usize },
+    #[error("input topic {0} carries nothing the indexer knows; set DOCSTREAM_INDEXER_TOPIC_* to say what it carries")]
+    UnknownTopic(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 /// The indexer's own settings (`DOCSTREAM_INDEXER_*`).
 #[derive(Debug, Clone)]
 pub struct IndexerSettings {
@@ -33,18 +48,17 @@ pub struct IndexerSettings {
 }
 
 impl IndexerSettings {
-    pub fn from_env() -> anyhow::Result<Self> {
-        Self::from_vars(&runtime::env_vars())
-    }
-
-    pub fn from_vars(vars: &BTreeMap<String, String>) -> anyhow::Result<Self> {
+    /// From `DOCSTREAM_INDEXER_*` variables.
+    pub fn from_vars(vars: &BTreeMap<String, String>) -> Result<Self> {
         let get = |k: &str| runtime::var(vars, &format!("DOCSTREAM_INDEXER_{k}"));
-        let number = |k: &str, default: usize| -> anyhow::Result<usize> {
+        let number = |k: &str, default: usize| -> Result<usize> {
             let n = runtime::parse(vars, &format!("DOCSTREAM_INDEXER_{k}"), default)?;
-            anyhow::ensure!(
-                n > 0,
-                "DOCSTREAM_INDEXER_{k}: {n} is not a positive whole number"
-            );
+            if n == 0 {
+                return Err(Error::NotPositive {
+                    key: k.to_owned(),
+                    value: n,
+                });
+            }
             Ok(n)
         };
         let topic = |k: &str, default: &str, kind| {
@@ -89,7 +103,7 @@ impl IndexerSettings {
     /// The runtime's config for the indexer from `vars`: its input topics by default,
     /// no output topic, and [`Self::default_in_flight`] unless
     /// `DOCSTREAM_MAX_IN_FLIGHT` is set.
-    pub fn runtime_config(&self, vars: &BTreeMap<String, String>) -> anyhow::Result<RuntimeConfig> {
+    pub fn runtime_config(&self, vars: &BTreeMap<String, String>) -> Result<RuntimeConfig> {
         Ok(RuntimeConfig::from_vars(
             "indexer",
             &Defaults::topics(&self.input_topics(), None)
@@ -123,7 +137,7 @@ impl Indexer {
         targets: Targets,
         es: Elasticsearch,
         metrics: &Metrics,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self> {
         let writer = Writer::start(&es, settings.batch, metrics);
         Self::new(settings, &config.input_topics, targets, es, writer)
     }
@@ -135,12 +149,10 @@ impl Indexer {
         targets: Targets,
         es: Elasticsearch,
         writer: Writer,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self> {
         let kinds: HashMap<String, Kind> = settings.topics.iter().cloned().collect();
         if let Some(t) = input_topics.iter().find(|t| !kinds.contains_key(*t)) {
-            anyhow::bail!(
-                "input topic {t} carries nothing the indexer knows; set DOCSTREAM_INDEXER_TOPIC_* to say what it carries"
-            );
+            return Err(Error::UnknownTopic(t.clone()));
         }
         Ok(Self {
             kinds,

@@ -34,9 +34,20 @@ impl Default for Limits {
     }
 }
 
+/// Why tobacco-ingest (or its source) would not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Settings(#[from] settings::Error),
+    #[error("{0}")]
+    Config(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 impl Limits {
     /// `DOCSTREAM_TOBACCO_MAX_TEXT_BYTES` from `vars`, the default when unset.
-    pub fn from_vars(vars: &std::collections::BTreeMap<String, String>) -> runtime::Result<Self> {
+    pub fn from_vars(vars: &std::collections::BTreeMap<String, String>) -> Result<Self> {
         Ok(Self {
             max_text_bytes: runtime::parse(
                 vars,

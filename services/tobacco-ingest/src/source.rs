@@ -30,7 +30,7 @@
 
 use std::time::Duration;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{Context, Result};
 use chrono::NaiveDateTime;
 use contracts::{encode, RawTobacco, UcsfDocument};
 use runtime::Outgoing;
@@ -56,13 +56,8 @@ pub struct SourceConfig {
 }
 
 impl SourceConfig {
-    /// From the process's `DOCSTREAM_*` variables.
-    pub fn from_env() -> Result<Self> {
-        Self::from_vars(&runtime::env_vars())
-    }
-
     /// From `DOCSTREAM_*` variables (tests pass their own).
-    pub fn from_vars(vars: &runtime::Vars) -> Result<Self> {
+    pub fn from_vars(vars: &runtime::Vars) -> crate::Result<Self> {
         let var = |k: &str, d: &str| runtime::var(vars, k).unwrap_or_else(|| d.to_owned());
         let num = |k: &str, d: u64| runtime::parse(vars, k, d);
         let c = Self {
@@ -95,12 +90,17 @@ impl SourceConfig {
             ("DOCSTREAM_SOURCE_DOCUMENT_COLUMN", &c.document_column),
             ("DOCSTREAM_SOURCE_POSITION_TABLE", &c.position_table),
         ] {
-            ensure!(
-                is_identifier(v),
-                "{k}={v:?} is not a plain sql name ([A-Za-z0-9_], 1 to 64)"
-            );
+            if !is_identifier(v) {
+                return Err(crate::Error::Config(format!(
+                    "{k}={v:?} is not a plain sql name ([A-Za-z0-9_], 1 to 64)"
+                )));
+            }
         }
-        ensure!(c.batch > 0, "DOCSTREAM_SOURCE_BATCH must be at least 1");
+        if c.batch == 0 {
+            return Err(crate::Error::Config(
+                "DOCSTREAM_SOURCE_BATCH must be at least 1".into(),
+            ));
+        }
         Ok(c)
     }
 }
