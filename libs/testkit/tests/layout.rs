@@ -74,6 +74,7 @@ fn crates_import_only_what_their_role_allows() {
         ("dates", &[]),
         ("textclean", &[]),
         ("samples", &[]),
+        ("embed", &[]),
         ("testkit", &[]),
         ("runtime", &["settings", "topics", "contracts"]),
         ("searchindex", &["settings", "contracts"]),
@@ -99,6 +100,7 @@ fn crates_import_only_what_their_role_allows() {
         "textclean",
         "runtime",
         "searchindex",
+        "embed",
     ];
     for (dir, name) in &crates {
         let uses: Vec<String> = dependencies(dir)
