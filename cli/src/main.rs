@@ -1,5 +1,6 @@
 //! `docstream`: the command line for operators and publishers.
 
+mod eval;
 mod publish;
 mod roundtrip;
 mod sample;
@@ -45,6 +46,9 @@ enum Command {
     /// Kubernetes manifests for every service.
     #[command(subcommand)]
     K8s(K8sCommand),
+    /// Quality measured: clustering against the records' departments.
+    #[command(subcommand)]
+    Eval(EvalCommand),
     /// Send one record through Kafka into the search engine and find it.
     Roundtrip {
         /// The search engine's URL.
@@ -74,6 +78,26 @@ struct SearchArgs {
     /// How many hits to show.
     #[arg(long, default_value_t = 10)]
     size: usize,
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Embed title + abstract of DSpace ETD records, cluster them (the clusterer's
+    /// method, offline k-means, a TF-IDF baseline at the same k) and print each
+    /// clustering's NMI against the records' departments.
+    Clusters {
+        /// A JSON array of DSpace ETD records (as ../shared/data/cs5604-fek/etd_metadata.sample.json).
+        #[arg(long)]
+        etds: PathBuf,
+        #[arg(long, default_value_t = 20)]
+        k: usize,
+        /// Seeds to average over.
+        #[arg(long, default_value_t = 5)]
+        seeds: u64,
+        /// The clusterer fits on at most this many records (a random sample).
+        #[arg(long, default_value_t = 5000)]
+        sample: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,6 +287,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 pdf_dir.display()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(EvalCommand::Clusters {
+            etds,
+            k,
+            seeds,
+            sample,
+        }) => {
+            let dir = embed::model_dir(&std::env::vars().collect());
+            eval::clusters(&etds, &dir, &eval::ClusterEval { k, seeds, sample })
+                .map(|()| ExitCode::SUCCESS)
         }
         Command::Roundtrip { es_url } => roundtrip::run(&kafka, &es_url)
             .await

@@ -75,6 +75,7 @@ fn crates_import_only_what_their_role_allows() {
         ("textclean", &[]),
         ("samples", &[]),
         ("embed", &[]),
+        ("cluster", &[]),
         ("testkit", &[]),
         ("runtime", &["settings", "topics", "contracts"]),
         ("searchindex", &["settings", "contracts"]),
@@ -101,6 +102,7 @@ fn crates_import_only_what_their_role_allows() {
         "runtime",
         "searchindex",
         "embed",
+        "cluster",
     ];
     for (dir, name) in &crates {
         let uses: Vec<String> = dependencies(dir)

@@ -1,0 +1,101 @@
+//! `docstream eval clusters` on records written here (three departments, each about
+//! its own subject, in words that differ from record to record): the command embeds
+//! them with the real model, clusters them three ways and prints the NMI lines, and
+//! the clusterer finds the departments. The 400 shared records are measured by hand
+//! in release (BENCHMARKS.md: minutes of embedding on two cores).
+
+use std::process::Command;
+
+fn record(i: usize, department: &str, title: &str, abstract_text: &str) -> serde_json::Value {
+    serde_json::json!({
+        "identifier-uri": format!("http://hdl.handle.net/10919/{}", 5000 + i),
+        "title-none": title,
+        "description-abstract": abstract_text,
+        "contributor-department": department,
+    })
+}
+
+#[test]
+fn clusters_records_by_meaning_and_prints_the_nmi_lines() {
+    let subjects = [
+        (
+            "Mechanical Engineering",
+            [
+                "turbine blade cooling",
+                "jet engine combustion",
+                "heat exchanger fins",
+                "wind turbine rotor loads",
+            ],
+            "airflow, pressure and temperature measured in a test rig",
+        ),
+        (
+            "Biological Sciences",
+            [
+                "protein folding in yeast",
+                "gene expression of bacteria",
+                "cell membrane receptors",
+                "enzyme kinetics in plants",
+            ],
+            "samples cultured and sequenced in the laboratory",
+        ),
+        (
+            "History",
+            [
+                "medieval monasteries",
+                "the civil war letters",
+                "colonial trade routes",
+                "nineteenth century newspapers",
+            ],
+            "archives, letters and diaries of the period read closely",
+        ),
+    ];
+    let mut records = Vec::new();
+    for (d, (department, titles, common)) in subjects.iter().enumerate() {
+        for (t, title) in titles.iter().enumerate() {
+            records.push(record(
+                d * 10 + t,
+                department,
+                title,
+                &format!("A study of {title}: {common}."),
+            ));
+        }
+    }
+    let file = std::env::temp_dir().join(format!("docstream-eval-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_vec(&records).expect("json")).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_docstream"))
+        .args(["eval", "clusters", "--etds"])
+        .arg(&file)
+        .args(["--k", "3", "--seeds", "2"])
+        .output()
+        .expect("run docstream");
+    let _ = std::fs::remove_file(&file);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("12 records, 3 departments, k = 3"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("seed ").count(), 2, "{stdout}");
+    let last = stdout.lines().last().unwrap_or_default();
+    let ours: f64 = last
+        .strip_prefix("NMI vs department: clusterer ")
+        .and_then(|r| r.split(',').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("last line: {last}"));
+    assert!(last.contains(", tf-idf baseline "), "{last}");
+    assert!(
+        ours >= 0.8,
+        "the clusterer should find the departments: {stdout}"
+    );
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_docstream"))
+        .args(["eval", "clusters", "--etds", "/nonexistent.json"])
+        .output()
+        .expect("run docstream");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent.json"));
+}
