@@ -90,6 +90,8 @@ fn crates_import_only_what_their_role_allows() {
                 "searchindex",
                 "deploy",
                 "samples",
+                "embed",
+                "cluster",
             ],
         ),
     ]);
