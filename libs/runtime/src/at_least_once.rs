@@ -295,6 +295,13 @@ impl<P: Processor> Loop<P> {
 /// The acknowledgement of one input: its offset once all its outputs are delivered.
 type Ack = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(i64, Instant)>> + Send>>;
 
+/// A message being processed, yielding it back with how that ended.
+type Work = std::pin::Pin<Box<dyn std::future::Future<Output = (Job, Handled)> + Send>>;
+
+/// One partition's messages in offset order: up to `DOCSTREAM_PIPELINE` of them are
+/// processed at once (a batch processor batches them), their outputs are handed to
+/// the producer strictly in offset order, and offsets are stored in that order as the
+/// broker acknowledges them.
 async fn partition_task<P: Processor>(
     s: Arc<Shared<P>>,
     tp: Tp,
@@ -303,10 +310,12 @@ async fn partition_task<P: Processor>(
 ) {
     let counter = s.ownership.counter(&tp);
     let processed = s.metrics.topic_handles(&tp.0);
+    let depth = s.config.pipeline.max(1);
     let mut acks: FuturesOrdered<Ack> = FuturesOrdered::new();
+    let mut working: FuturesOrdered<Work> = FuturesOrdered::new();
     let mut open = true;
     let mut halted = false;
-    while open || !acks.is_empty() {
+    while open || !acks.is_empty() || !working.is_empty() {
         tokio::select! {
             Some(done) = acks.next(), if !acks.is_empty() => {
                 // take every acknowledgement that is already in, then store once: a
@@ -325,7 +334,7 @@ async fn partition_task<P: Processor>(
                             store(&s, &tp, epoch, last);
                             let _ = s.fatal.send(e);
                             finish(&s, &counter);
-                            drop_pending(&s, &counter, &mut rx, acks.len());
+                            drop_pending(&s, &counter, &mut rx, acks.len() + working.len());
                             return;
                         }
                     }
@@ -333,7 +342,11 @@ async fn partition_task<P: Processor>(
                 }
                 store(&s, &tp, epoch, last);
             }
-            job = rx.recv(), if open => match job {
+            // in offset order, whatever order their processing finished in
+            Some((job, handled)) = working.next(), if !working.is_empty() => {
+                complete(&s, &counter, &mut acks, &mut halted, job, handled).await;
+            }
+            job = rx.recv(), if open && working.len() < depth => match job {
                 None => open = false,
                 Some(job) => {
                     if halted || !s.ownership.owns(&tp, epoch) {
@@ -341,17 +354,43 @@ async fn partition_task<P: Processor>(
                         finish(&s, &counter); // the next owner, or the restart, replays it
                         continue;
                     }
-                    match handle(&s, job).await {
-                        Some(ack) => acks.push_back(ack),
-                        None => {
-                            // shutdown interrupted its retries: it stays uncommitted, and
-                            // so must everything after it in this partition
-                            halted = true;
-                            finish(&s, &counter);
-                        }
+                    if depth == 1 {
+                        // one at a time: processed right here, as cheap as it gets
+                        // (a boxed future per message cost tobacco-ingest a fifth)
+                        let (job, handled) = process(s.clone(), job).await;
+                        complete(&s, &counter, &mut acks, &mut halted, job, handled).await;
+                    } else {
+                        working.push_back(Box::pin(process(s.clone(), job)));
                     }
                 }
             },
+        }
+    }
+}
+
+/// What a processed message comes to, in offset order: its outputs handed to the
+/// producer (their acknowledgement queued), or, when shutdown interrupted its
+/// retries, the partition halted there. After a halt nothing more is sent.
+async fn complete<P: Processor>(
+    s: &Arc<Shared<P>>,
+    counter: &AtomicI64,
+    acks: &mut FuturesOrdered<Ack>,
+    halted: &mut bool,
+    job: Job,
+    handled: Handled,
+) {
+    if *halted {
+        finish(s, counter); // after a halted message: left for the restart
+        return;
+    }
+    match handled {
+        Handled::Done(output) => acks.push_back(send_all(s.clone(), job, output).await),
+        // no deadline here: only shutdown stops the retries
+        Handled::Stopped | Handled::OutOfTime { .. } => {
+            // shutdown interrupted its retries: it stays uncommitted, and so must
+            // everything after it in this partition
+            *halted = true;
+            finish(s, counter);
         }
     }
 }
@@ -391,9 +430,9 @@ fn drop_pending<P>(
     }
 }
 
-/// Processes one message with retries and sends its outputs (or its dead letter).
-/// `None` when shutdown interrupted the retries; the message is left uncommitted.
-async fn handle<P: Processor>(s: &Arc<Shared<P>>, job: Job) -> Option<Ack> {
+/// Processes one message with retries: its outputs or its dead letter, or why it
+/// stopped (shutdown during its retries).
+async fn process<P: Processor>(s: Arc<Shared<P>>, job: Job) -> (Job, Handled) {
     let m = &job.msg;
     // borrowed when the key is UTF-8: no allocation per message
     let key = m.key().map(String::from_utf8_lossy);
@@ -419,11 +458,7 @@ async fn handle<P: Processor>(s: &Arc<Shared<P>>, job: Job) -> Option<Ack> {
     )
     .instrument(span)
     .await;
-    match handled {
-        Handled::Done(output) => Some(send_all(s.clone(), job, output).await),
-        // no deadline here: only shutdown stops the retries
-        Handled::Stopped | Handled::OutOfTime { .. } => None,
-    }
+    (job, handled)
 }
 
 /// Hands every output to the producer now, in order (per-key order depends on it),

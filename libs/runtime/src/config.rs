@@ -24,6 +24,10 @@ pub struct RuntimeConfig {
     pub max_in_flight: usize,
     /// ... and their bytes (payload and key): whichever bound is reached first.
     pub max_in_flight_bytes: usize,
+    /// Messages of one partition processed at once (`DOCSTREAM_PIPELINE`, default 1):
+    /// more lets a batch processor batch within a partition; outputs still go out in
+    /// offset order.
+    pub pipeline: usize,
     pub shutdown_deadline: Duration,
     pub rebalance_drain: Duration,
     pub retry: RetryPolicy,
@@ -126,6 +130,7 @@ impl RuntimeConfig {
                 defaults.max_in_flight.unwrap_or(10_000),
             )?,
             max_in_flight_bytes: parse(vars, "DOCSTREAM_MAX_IN_FLIGHT_BYTES", 64 << 20)?,
+            pipeline: parse(vars, "DOCSTREAM_PIPELINE", 1)?,
             shutdown_deadline: Duration::from_secs(parse(
                 vars,
                 "DOCSTREAM_SHUTDOWN_DEADLINE_SECS",
@@ -177,6 +182,9 @@ impl RuntimeConfig {
         }
         if self.max_in_flight_bytes < 1024 {
             return bad("DOCSTREAM_MAX_IN_FLIGHT_BYTES must be at least 1024".into());
+        }
+        if self.pipeline == 0 {
+            return bad("DOCSTREAM_PIPELINE must be at least 1".into());
         }
         if self.transaction_max_messages == 0 {
             return bad("DOCSTREAM_TRANSACTION_MAX_MESSAGES must be at least 1".into());

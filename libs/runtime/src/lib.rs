@@ -18,6 +18,7 @@
 //!   its origin in headers, and the loop goes on.
 //!
 //! The modules, by job (none imports one that imports it; a test holds that):
+//! `batch` (a processor of many messages at once, run by the loops unchanged),
 //! `clients` (the Kafka clients), `handling` (a message with retries and its dead
 //! letter), `delivery` (producing and acknowledgements), `at_least_once` and
 //! `exactly_once` (the two loops), `source` (the frame of source connectors), `dlq`
@@ -30,6 +31,7 @@
 
 mod at_least_once;
 mod backoff;
+mod batch;
 mod clients;
 mod config;
 mod context;
@@ -49,6 +51,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub use backoff::{Backoff, RetryPolicy};
+pub use batch::{BatchLimits, BatchProcessor, Batched};
 pub use config::{Defaults, RuntimeConfig};
 pub use delivery::{enqueue, publish_all};
 pub use dlq::{dead_letter_headers, source_dead_letter, Origin};

@@ -6,6 +6,7 @@
 //! and for services that write to a sink in batches (the indexer):
 //! `…_sink_requests_total{outcome}` (ok, retried), `…_sink_items_total{outcome}`
 //! (written, retried, rejected), `…_sink_request_seconds` and `…_sink_batch_items`;
+//! for services whose processor works in batches, `…_batch_messages` (histogram);
 //! and what a service reports of its own work: `…_outcomes_total{kind,value}` (the
 //! ETD ingest's `kind="fulltext"`, `value="encrypted"`, ...).
 
@@ -69,6 +70,7 @@ struct Inner {
     sink_items: Family<OutcomeLabel, Counter>,
     sink_seconds: Histogram,
     sink_batch: Histogram,
+    batch: Histogram,
     outcomes: Family<KindValue, Counter>,
 }
 
@@ -158,6 +160,12 @@ impl Metrics {
             "Items per batched request to the sink",
             sink_batch.clone(),
         );
+        let batch = Histogram::new(exponential_buckets(1.0, 2.0, 10));
+        registry.register(
+            "batch_messages",
+            "Messages per batch handed to a batch processor (model inference)",
+            batch.clone(),
+        );
         let outcomes = Family::<KindValue, Counter>::default();
         registry.register(
             "outcomes",
@@ -171,6 +179,7 @@ impl Metrics {
                 sink_items,
                 sink_seconds,
                 sink_batch,
+                batch,
                 registry,
                 processed,
                 failed,
@@ -244,6 +253,12 @@ impl Metrics {
         self.inner.sink_seconds.observe(seconds);
         #[allow(clippy::cast_precision_loss)]
         self.inner.sink_batch.observe(items as f64);
+    }
+
+    /// One batch handed to a batch processor, of `n` messages.
+    pub fn batched(&self, n: usize) {
+        #[allow(clippy::cast_precision_loss)]
+        self.inner.batch.observe(n as f64);
     }
 
     /// Items of sink requests by outcome (`written`, `retried`, `rejected`).

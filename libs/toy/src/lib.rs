@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use runtime::{Incoming, Outgoing, Output, ProcessError, Processor};
+use runtime::{BatchProcessor, Incoming, Outgoing, Output, ProcessError, Processor};
 
 /// The upper-casing toy.
 #[derive(Debug, Clone)]
@@ -47,6 +47,34 @@ impl Processor for Upper {
             headers: Vec::new(),
         }]
         .into())
+    }
+}
+
+/// The toy as a batch processor: the same transformation per message, `delay` once
+/// per batch (as a model's forward pass costs about the same for one text or many).
+#[derive(Debug, Clone)]
+pub struct UpperBatch {
+    pub output: String,
+    pub delay: Duration,
+}
+
+impl BatchProcessor for UpperBatch {
+    async fn process_batch(&self, msgs: &[Incoming<'_>]) -> Vec<Result<Output, ProcessError>> {
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        msgs.iter()
+            .map(|m| {
+                let payload = upper(m.payload.unwrap_or_default())?;
+                Ok(vec![Outgoing {
+                    topic: self.output.clone(),
+                    key: m.key.map(<[u8]>::to_vec),
+                    payload,
+                    headers: Vec::new(),
+                }]
+                .into())
+            })
+            .collect()
     }
 }
 

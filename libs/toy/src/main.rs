@@ -1,12 +1,13 @@
 //! The toy service as a process, for the runtime's tests: see the `toy` library.
 //! `TOY_DELAY_MS` makes each message take that long, so tests can stop it in the
-//! middle of a stream.
+//! middle of a stream; `TOY_BATCH=<n>` runs it as a batch processor of up to n
+//! messages a batch (then the delay is per batch).
 
 use std::time::Duration;
 
 use anyhow::Context as _;
-use runtime::{Defaults, RuntimeConfig};
-use toy::Upper;
+use runtime::{BatchLimits, Batched, Defaults, Metrics, RuntimeConfig};
+use toy::{Upper, UpperBatch};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -26,11 +27,24 @@ async fn main() -> anyhow::Result<()> {
         .transpose()
         .context("TOY_DELAY_MS")?
         .unwrap_or(0);
+    let batch = std::env::var("TOY_BATCH")
+        .ok()
+        .map(|v| v.parse::<usize>())
+        .transpose()
+        .context("TOY_BATCH")?;
     let output = config.output_topic.clone().unwrap_or_default();
-    let toy = Upper {
-        output,
-        delay: Duration::from_millis(delay_ms),
-    };
-    runtime::serve(config, toy).await?;
+    let delay = Duration::from_millis(delay_ms);
+    match batch {
+        None => runtime::serve(config, Upper { output, delay }).await?,
+        Some(max_messages) => {
+            let metrics = Metrics::new(&config.service);
+            let limits = BatchLimits {
+                max_messages,
+                max_wait: Duration::from_millis(20),
+            };
+            let toy = Batched::new(UpperBatch { output, delay }, limits, metrics.clone());
+            runtime::serve_with_metrics(config, metrics, toy).await?;
+        }
+    }
     Ok(())
 }

@@ -18,10 +18,49 @@ fn missing(seen: &std::collections::HashMap<String, usize>, prefix: &str, n: usi
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_input_arrives_across_a_sigkill_in_the_middle() {
+    sigkill_in_the_middle(&[]).await;
+}
+
+/// Batch mode: messages of several partitions, and several of one partition
+/// (`DOCSTREAM_PIPELINE`), go to the processor together; nothing is lost across a
+/// kill, and the batches really hold more than one message.
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_lose_nothing_across_a_sigkill_in_the_middle() {
+    let toy = sigkill_in_the_middle(BATCHED).await;
+    let (_, metrics) = toy.get("/metrics");
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name}:\n{metrics}"))
+    };
+    let (sum, count) = (
+        value("docstream_toy_upper_batch_messages_sum"),
+        value("docstream_toy_upper_batch_messages_count"),
+    );
+    assert!(
+        count > 0.0 && sum / count > 2.0,
+        "batches of {sum} / {count} messages"
+    );
+}
+
+/// The toy as a batch processor: up to 16 messages a batch, 8 of a partition at once,
+/// 20 ms a batch (so about as many messages a second as the one-by-one toy's 2 ms a
+/// message on 4 partitions, and as many duplicates at most after a kill).
+const BATCHED: &[(&str, &str)] = &[
+    ("TOY_BATCH", "16"),
+    ("DOCSTREAM_PIPELINE", "8"),
+    ("TOY_DELAY_MS", "20"),
+];
+
+async fn sigkill_in_the_middle(extra: &[(&str, &str)]) -> common::Toy {
     let t = Topics::create(4).await;
     let n = 4000;
     t.produce("d", 0..n).await;
-    let mut toy = t.spawn(&[("TOY_DELAY_MS", "2")]);
+    let mut env = vec![("TOY_DELAY_MS", "2")];
+    env.extend_from_slice(extra);
+    let mut toy = t.spawn(&env);
     wait_for_output(&t.output, 4, 1000, MINUTE);
     toy.sigkill();
     let after_kill = t.read_output(0, false, Duration::from_secs(30)).len();
@@ -30,7 +69,7 @@ async fn every_input_arrives_across_a_sigkill_in_the_middle() {
         "the kill came too late to prove anything ({after_kill} done)"
     );
 
-    let _toy = t.spawn(&[("TOY_DELAY_MS", "2")]);
+    let toy = t.spawn(&env);
     let seen = t.read_output(n, false, MINUTE * 2);
     assert_eq!(
         missing(&seen, "d", n),
@@ -42,6 +81,7 @@ async fn every_input_arrives_across_a_sigkill_in_the_middle() {
     // yet committed (auto-commit every second)
     assert!(duplicates <= 2000, "{duplicates} duplicates");
     eprintln!("sigkill: {after_kill} done before the kill, {duplicates} duplicates after");
+    toy
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -88,6 +128,15 @@ async fn a_second_instance_joins_and_nothing_is_lost() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn poison_messages_are_dead_lettered_and_the_rest_flows() {
+    poison(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_batches_poison_messages_are_dead_lettered_alone_and_the_rest_flows() {
+    poison(BATCHED).await;
+}
+
+async fn poison(extra: &[(&str, &str)]) {
     let t = Topics::create(2).await;
     t.produce("p", 0..50).await;
     t.produce_raw("bad-json", b"{not json", ("trace", "abc"))
@@ -99,10 +148,12 @@ async fn poison_messages_are_dead_lettered_and_the_rest_flows() {
     )
     .await;
     t.produce("q", 0..50).await;
-    let toy = t.spawn(&[
+    let mut env = vec![
         ("DOCSTREAM_RETRY_MAX_ATTEMPTS", "3"),
         ("DOCSTREAM_RETRY_INITIAL_MS", "10"),
-    ]);
+    ];
+    env.extend_from_slice(extra);
+    let toy = t.spawn(&env);
     let seen = t.read_output(100, false, MINUTE);
     assert_eq!(missing(&seen, "p", 50), Vec::<String>::new());
     assert_eq!(missing(&seen, "q", 50), Vec::<String>::new());
@@ -407,6 +458,17 @@ async fn the_byte_budget_bounds_in_flight_work_too() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn versions_of_one_key_come_out_in_order() {
+    versions_in_order(&[]).await;
+}
+
+/// With 8 messages of a partition processed at once, outputs still leave in offset
+/// order.
+#[tokio::test(flavor = "multi_thread")]
+async fn in_batches_versions_of_one_key_come_out_in_order() {
+    versions_in_order(BATCHED).await;
+}
+
+async fn versions_in_order(extra: &[(&str, &str)]) {
     let t = Topics::create(4).await;
     // 20 documents, 50 versions each, interleaved: id "k<doc>", text "v<version>"
     let producer: rdkafka::producer::FutureProducer =
@@ -427,7 +489,9 @@ async fn versions_of_one_key_come_out_in_order() {
                 .expect("produce");
         }
     }
-    let _toy = t.spawn(&[("DOCSTREAM_MAX_IN_FLIGHT", "7")]);
+    let mut env = vec![("DOCSTREAM_MAX_IN_FLIGHT", "7")];
+    env.extend_from_slice(extra);
+    let _toy = t.spawn(&env);
     let versions = common::read_versions(&t.output, 4, 1000, MINUTE);
     assert_eq!(versions.len(), 20);
     let want: Vec<String> = (0..50).map(|v| format!("V{v:03}")).collect();
