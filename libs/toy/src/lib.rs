@@ -1,7 +1,9 @@
 //! The toy service of the runtime's tests and benchmark: reads `{"id", "text"}` JSON
 //! and writes it back with `text` upper-cased, keyed like its input. A payload that is
 //! not such JSON is invalid; `"text": "transient"` fails transiently, so tests can see
-//! retries run out. `delay` makes each message take that long.
+//! retries run out. `delay` makes each message take that long. In batch mode a text
+//! starting with `~` fails transiently on its first attempt only (and comes out
+//! without the `~`), so a retried message finishes after the ones behind it.
 
 use std::time::Duration;
 
@@ -52,10 +54,34 @@ impl Processor for Upper {
 
 /// The toy as a batch processor: the same transformation per message, `delay` once
 /// per batch (as a model's forward pass costs about the same for one text or many).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct UpperBatch {
     pub output: String,
     pub delay: Duration,
+    /// (partition, offset) of the `~` messages already failed once.
+    pub failed_once: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<(i32, i64)>>>,
+}
+
+impl UpperBatch {
+    /// `~` texts fail their first attempt; then the `~` is dropped.
+    fn once(&self, m: &Incoming<'_>) -> Result<Vec<u8>, ProcessError> {
+        let payload = m.payload.unwrap_or_default();
+        let Ok(mut doc) = serde_json::from_slice::<Doc>(payload) else {
+            return upper(payload);
+        };
+        if let Some(rest) = doc.text.strip_prefix('~') {
+            let first = self
+                .failed_once
+                .lock()
+                .map(|mut seen| seen.insert((m.partition, m.offset)))
+                .unwrap_or(false);
+            if first {
+                return Err(ProcessError::Transient("fails once".into()));
+            }
+            doc.text = rest.to_owned();
+        }
+        upper(&serde_json::to_vec(&doc).map_err(|e| ProcessError::Invalid(e.to_string()))?)
+    }
 }
 
 impl BatchProcessor for UpperBatch {
@@ -65,7 +91,7 @@ impl BatchProcessor for UpperBatch {
         }
         msgs.iter()
             .map(|m| {
-                let payload = upper(m.payload.unwrap_or_default())?;
+                let payload = self.once(m)?;
                 Ok(vec![Outgoing {
                     topic: self.output.clone(),
                     key: m.key.map(<[u8]>::to_vec),

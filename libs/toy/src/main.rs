@@ -42,7 +42,12 @@ async fn main() -> anyhow::Result<()> {
                 max_messages,
                 max_wait: Duration::from_millis(20),
             };
-            let toy = Batched::new(UpperBatch { output, delay }, limits, metrics.clone());
+            let toy = UpperBatch {
+                output,
+                delay,
+                ..UpperBatch::default()
+            };
+            let toy = Batched::new(toy, limits, metrics.clone());
             runtime::serve_with_metrics(config, metrics, toy).await?;
         }
     }

@@ -468,7 +468,24 @@ async fn in_batches_versions_of_one_key_come_out_in_order() {
     versions_in_order(BATCHED).await;
 }
 
+/// In batches, with every seventh version failing its first attempt: the retried
+/// version finishes after the ones behind it in its partition, and its output must
+/// still go first.
+#[tokio::test(flavor = "multi_thread")]
+async fn in_batches_a_retried_version_still_comes_out_before_the_next() {
+    let mut env = BATCHED.to_vec();
+    env.extend([
+        ("DOCSTREAM_RETRY_INITIAL_MS", "50"),
+        ("DOCSTREAM_RETRY_MAX_MS", "50"),
+    ]);
+    versions_in_order_with(&env, |v| if v % 7 == 3 { "~" } else { "" }).await;
+}
+
 async fn versions_in_order(extra: &[(&str, &str)]) {
+    versions_in_order_with(extra, |_| "").await;
+}
+
+async fn versions_in_order_with(extra: &[(&str, &str)], mark: impl Fn(usize) -> &'static str) {
     let t = Topics::create(4).await;
     // 20 documents, 50 versions each, interleaved: id "k<doc>", text "v<version>"
     let producer: rdkafka::producer::FutureProducer =
@@ -476,7 +493,7 @@ async fn versions_in_order(extra: &[(&str, &str)]) {
     for v in 0..50 {
         for d in 0..20 {
             let key = format!("k{d}");
-            let payload = format!(r#"{{"id":"k{d}","text":"v{v:03}"}}"#);
+            let payload = format!(r#"{{"id":"k{d}","text":"{}v{v:03}"}}"#, mark(v));
             producer
                 .send(
                     rdkafka::producer::FutureRecord::to(&t.input)
