@@ -24,11 +24,13 @@ fn spawn(db: &str, topic: &str, name: &str) -> testkit::Service {
     )
 }
 
-/// Titles seen per id, in order.
+/// Titles seen per id, in order: at least `want` messages, then on while more come
+/// (a kill re-sends some, so `want` messages can be fewer than `want` records).
 fn read(topic: &str, want: usize, timeout: Duration) -> HashMap<String, Vec<String>> {
     let mut seen: HashMap<String, Vec<String>> = HashMap::new();
     testkit::Read::partitions(3)
         .timeout(timeout)
+        .settle(Duration::from_millis(500))
         .at_least(topic, want)
         .iter()
         .for_each(|m| {
