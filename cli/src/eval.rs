@@ -35,7 +35,7 @@ fn text_and_department(r: &DspaceRecord) -> (String, Option<String>) {
     let department = r
         .department
         .as_ref()
-        .and_then(|d| d.to_vec().into_iter().next())
+        .and_then(contracts::OneOrMany::first)
         .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|d| !d.is_empty());
     (text.trim().to_owned(), department)

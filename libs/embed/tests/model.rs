@@ -23,6 +23,19 @@ fn embedder() -> Embedder {
 }
 
 #[test]
+fn scripts_model_checks_the_sums_the_library_checks() {
+    let script =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/model"))
+            .expect("scripts/model");
+    for (file, sha) in embed::CHECKED {
+        assert!(
+            script.contains(&format!("[{file}]={sha}")),
+            "scripts/model lacks {file}={sha}"
+        );
+    }
+}
+
+#[test]
 fn reproduces_the_reference_embedding() {
     let e = embedder();
     let v = &e.embed(&["This is an example sentence"]).expect("embed")[0];

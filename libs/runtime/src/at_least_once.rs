@@ -295,9 +295,6 @@ impl<P: Processor> Loop<P> {
 /// The acknowledgement of one input: its offset once all its outputs are delivered.
 type Ack = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(i64, Instant)>> + Send>>;
 
-/// A message being processed, yielding it back with how that ended.
-type Work = std::pin::Pin<Box<dyn std::future::Future<Output = (Job, Handled)> + Send>>;
-
 /// One partition's messages in offset order: up to `DOCSTREAM_PIPELINE` of them are
 /// processed at once (a batch processor batches them), their outputs are handed to
 /// the producer strictly in offset order, and offsets are stored in that order as the
@@ -312,7 +309,8 @@ async fn partition_task<P: Processor>(
     let processed = s.metrics.topic_handles(&tp.0);
     let depth = s.config.pipeline.max(1);
     let mut acks: FuturesOrdered<Ack> = FuturesOrdered::new();
-    let mut working: FuturesOrdered<Work> = FuturesOrdered::new();
+    // messages being processed, each yielding itself back with how that ended
+    let mut working = FuturesOrdered::new();
     let mut open = true;
     let mut halted = false;
     while open || !acks.is_empty() || !working.is_empty() {
@@ -355,12 +353,13 @@ async fn partition_task<P: Processor>(
                         continue;
                     }
                     if depth == 1 {
-                        // one at a time: processed right here, as cheap as it gets
-                        // (a boxed future per message cost tobacco-ingest a fifth)
+                        // one at a time: processed right here, as before the pipeline
+                        // (a boxed future per message through the queue cost
+                        // tobacco-ingest a fifth, BENCHMARKS.md)
                         let (job, handled) = process(s.clone(), job).await;
                         complete(&s, &counter, &mut acks, &mut halted, job, handled).await;
                     } else {
-                        working.push_back(Box::pin(process(s.clone(), job)));
+                        working.push_back(process(s.clone(), job));
                     }
                 }
             },

@@ -161,11 +161,7 @@ impl RuntimeConfig {
             instance_id: get("DOCSTREAM_INSTANCE_ID")
                 .or_else(|| get("HOSTNAME"))
                 .unwrap_or_else(|| "0".into()),
-            http_addr: parse(
-                vars,
-                "DOCSTREAM_HTTP_ADDR",
-                SocketAddr::from(([0, 0, 0, 0], facts::HTTP_PORT)),
-            )?,
+            http_addr: settings::http_addr(vars)?,
             kafka,
         };
         config.validate()?;

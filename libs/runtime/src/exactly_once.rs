@@ -175,28 +175,26 @@ pub(crate) async fn run<P: Processor>(
         if begun.is_none() {
             continue;
         }
-        let failure = commit(&producer, &consumer, &ownership, &next, deliveries).await;
-        match failure {
-            None => {
-                for (topic, t) in received {
-                    metrics.processed(&topic, t.elapsed().as_secs_f64());
-                }
-                continue;
+        let Some(abort) = commit(&producer, &consumer, &ownership, &next, deliveries).await else {
+            for (topic, t) in received {
+                metrics.processed(&topic, t.elapsed().as_secs_f64());
             }
-            Some(Abort::Rebalanced) => {
+            continue;
+        };
+        blocking(|| producer.abort_transaction(TIMEOUT))?;
+        match abort {
+            Abort::Rebalanced => {
                 tracing::info!("rebalance during a transaction: aborted, the batch will be redone");
             }
-            Some(Abort::Failed(reason)) => {
-                blocking(|| producer.abort_transaction(TIMEOUT))?;
-                if !next.keys().all(|tp| ownership.epoch(tp).is_some()) {
-                    tracing::info!(error = %reason, "transaction aborted by a rebalance");
-                    carried = None;
-                    continue;
-                }
+            Abort::Failed(reason) if next.keys().all(|tp| ownership.epoch(tp).is_some()) => {
                 return Err(Error::Transaction(reason));
             }
+            Abort::Failed(reason) => {
+                tracing::info!(error = %reason, "transaction aborted by a rebalance");
+                carried = None;
+                continue;
+            }
         }
-        blocking(|| producer.abort_transaction(TIMEOUT))?;
         // the carried message's partition may have moved; the new owner redoes it
         carried = carried.filter(|c| {
             ownership

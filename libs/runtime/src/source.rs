@@ -6,11 +6,10 @@
 
 use std::fmt;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use rdkafka::producer::FutureProducer;
-use settings::{facts, KafkaSettings, Vars};
+use settings::{KafkaSettings, Vars};
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::{Backoff, RetryPolicy};
@@ -72,12 +71,13 @@ where
     let shutdown = shutdown_on_signals();
     let metrics = Metrics::new(name);
     let health = Health::default();
-    let addr = settings::parse(
-        vars,
-        "DOCSTREAM_HTTP_ADDR",
-        SocketAddr::from(([0, 0, 0, 0], facts::HTTP_PORT)),
-    )?;
-    serve_http(addr, metrics.clone(), health.clone(), shutdown.clone()).await?;
+    serve_http(
+        settings::http_addr(vars)?,
+        metrics.clone(),
+        health.clone(),
+        shutdown.clone(),
+    )
+    .await?;
     let cx = SourceContext {
         producer: producer(&KafkaSettings::from_vars(vars), &[])?,
         metrics,

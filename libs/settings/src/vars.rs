@@ -41,6 +41,16 @@ where
     }
 }
 
+/// `DOCSTREAM_HTTP_ADDR`, where a service serves `/metrics`, `/livez` and `/readyz`:
+/// every interface on [`crate::facts::HTTP_PORT`] unless set.
+pub fn http_addr(vars: &Vars) -> Result<std::net::SocketAddr> {
+    parse(
+        vars,
+        "DOCSTREAM_HTTP_ADDR",
+        std::net::SocketAddr::from(([0, 0, 0, 0], crate::facts::HTTP_PORT)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
