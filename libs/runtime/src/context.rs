@@ -90,7 +90,7 @@ impl Ownership {
         map.entry(tp.clone()).or_default().clone()
     }
 
-    fn assign(&self, tps: &[Tp]) {
+    pub(crate) fn assign(&self, tps: &[Tp]) {
         let mut owned = self
             .owned
             .lock()
@@ -105,7 +105,7 @@ impl Ownership {
         self.owned.lock().map(|o| o.len()).unwrap_or(0)
     }
 
-    fn revoke(&self, tps: &[Tp]) {
+    pub(crate) fn revoke(&self, tps: &[Tp]) {
         let mut owned = self
             .owned
             .lock()

@@ -51,11 +51,24 @@ pub(crate) fn batch_deadline(begun: Instant, transaction_timeout: Duration) -> I
     begun + transaction_timeout.mul_f64(0.75)
 }
 
-/// A message whose retries did not fit its batch: it opens the next one.
+/// A message whose retries did not fit its batch: it opens the next one, as long as
+/// its partition is still owned under the assignment it was read in. After a
+/// reassignment the consumer reads the partition again from the committed offset,
+/// which is at or before this message: carrying it too would process it twice.
 struct Carried {
     msg: OwnedMessage,
+    epoch: u64,
     backoff: Backoff,
     wait: Duration,
+}
+
+impl Carried {
+    fn still_owned(&self, ownership: &Ownership) -> bool {
+        ownership.owns(
+            &(self.msg.topic().to_owned(), self.msg.partition()),
+            self.epoch,
+        )
+    }
 }
 
 pub(crate) async fn run<P: Processor>(
@@ -97,6 +110,7 @@ pub(crate) async fn run<P: Processor>(
         let mut begun: Option<Instant> = None;
         while received.len() < config.transaction_max_messages {
             let (m, mut backoff) = match carried.take() {
+                Some(c) if !c.still_owned(&ownership) => continue,
                 Some(c) => (c.msg, c.backoff),
                 None => {
                     let left = config
@@ -147,6 +161,7 @@ pub(crate) async fn run<P: Processor>(
                 Handled::OutOfTime { wait } => {
                     carried = Some(Carried {
                         msg: m,
+                        epoch,
                         backoff,
                         wait,
                     });
@@ -196,11 +211,7 @@ pub(crate) async fn run<P: Processor>(
             }
         }
         // the carried message's partition may have moved; the new owner redoes it
-        carried = carried.filter(|c| {
-            ownership
-                .epoch(&(c.msg.topic().to_owned(), c.msg.partition()))
-                .is_some()
-        });
+        carried = carried.filter(|c| c.still_owned(&ownership));
     }
     Ok(())
 }
@@ -257,6 +268,35 @@ async fn commit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_carried_message_is_dropped_once_its_partition_was_reassigned() {
+        use crate::backoff::RetryPolicy;
+        let ownership = Ownership::default();
+        let tp: Tp = ("in".into(), 0);
+        ownership.assign(std::slice::from_ref(&tp));
+        let epoch = ownership.epoch(&tp).expect("owned");
+        let carried = Carried {
+            msg: OwnedMessage::new(
+                None,
+                None,
+                "in".into(),
+                rdkafka::message::Timestamp::NotAvailable,
+                0,
+                5,
+                None,
+            ),
+            epoch,
+            backoff: Backoff::new(RetryPolicy::default()),
+            wait: Duration::ZERO,
+        };
+        assert!(carried.still_owned(&ownership));
+        // revoked and assigned again: the partition is read again from its commit
+        ownership.revoke(std::slice::from_ref(&tp));
+        ownership.assign(std::slice::from_ref(&tp));
+        assert!(ownership.epoch(&tp).is_some());
+        assert!(!carried.still_owned(&ownership));
+    }
 
     #[test]
     fn a_batch_stops_waiting_with_a_quarter_of_its_timeout_left() {
