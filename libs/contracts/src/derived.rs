@@ -18,6 +18,63 @@ pub struct ClusterAssignment {
 }
 contract!(ClusterAssignment, "ClusterAssignment", 1);
 
+/// `embeddings`: a document's sentence embedding, keyed by its id; what the
+/// clusterer's trainer fits on and reassigns from.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Embedding {
+    pub schema_version: u32,
+    pub id: DocId,
+    pub collection: String,
+    /// The embedding model (`all-MiniLM-L6-v2`).
+    pub model: String,
+    /// L2-normalised.
+    pub vector: Vec<f32>,
+    /// The text embedded (cut to the clusterer's bound): the trainer labels clusters
+    /// with it.
+    pub text: String,
+    /// The version of the collection's cluster model the document was assigned with
+    /// when it was embedded; none when there was no model yet (the trainer then
+    /// publishes its assignment).
+    pub assigned_with: Option<u64>,
+}
+contract!(Embedding, "Embedding", 1);
+
+/// `cluster-models`: the current clustering of one collection, keyed by the
+/// collection. Every clusterer instance assigns with it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct ClusterModel {
+    pub schema_version: u32,
+    pub collection: String,
+    /// Grows by one per fit.
+    pub version: u64,
+    pub embedding_model: String,
+    /// Documents the collection had at the fit, and how many of them it was fitted on.
+    pub documents: u64,
+    pub sampled: u64,
+    /// RFC 3339.
+    pub fitted_at: String,
+    /// Whether the assignment under this model of every document embedded before the
+    /// fit has been published (false while the trainer reassigns them; cluster sizes
+    /// are then estimated from the sample, afterwards counted).
+    pub reassigned: bool,
+    pub clusters: Vec<ModelCluster>,
+}
+contract!(ClusterModel, "ClusterModel", 1);
+
+/// One cluster of a model.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct ModelCluster {
+    /// Stable across refits: a refit's cluster takes the id of the previous model's
+    /// cluster it matches.
+    pub id: u32,
+    /// The most distinctive terms, best first; the label is them joined by " · ".
+    pub terms: Vec<String>,
+    /// Documents in the cluster.
+    pub size: u64,
+    /// L2-normalised.
+    pub centroid: Vec<f32>,
+}
+
 /// `summaries`: a summary of a (tobacco) document.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Summary {

@@ -14,7 +14,9 @@ mod logs;
 mod one_or_many;
 mod tobacco;
 
-pub use derived::{ClusterAssignment, Recommendation, Related, Summary};
+pub use derived::{
+    ClusterAssignment, ClusterModel, Embedding, ModelCluster, Recommendation, Related, Summary,
+};
 pub use envelope::{decode, encode, Contract, DeadLetter};
 pub use error::{Error, Result};
 pub use etd::{
@@ -33,6 +35,8 @@ pub const MESSAGE_TYPES: &[(&str, u32)] = &[
     (ProcessedEtd::TYPE, ProcessedEtd::SCHEMA_VERSION),
     (ProcessedTobacco::TYPE, ProcessedTobacco::SCHEMA_VERSION),
     (ClusterAssignment::TYPE, ClusterAssignment::SCHEMA_VERSION),
+    (Embedding::TYPE, Embedding::SCHEMA_VERSION),
+    (ClusterModel::TYPE, ClusterModel::SCHEMA_VERSION),
     (Summary::TYPE, Summary::SCHEMA_VERSION),
     (LogEvent::TYPE, LogEvent::SCHEMA_VERSION),
     (Recommendation::TYPE, Recommendation::SCHEMA_VERSION),

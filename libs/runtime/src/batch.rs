@@ -37,7 +37,7 @@ pub trait BatchProcessor: Send + Sync + 'static {
 }
 
 /// How batches are gathered.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchLimits {
     pub max_messages: usize,
     /// How long a batch waits for more after its first message.

@@ -52,6 +52,9 @@ pub struct Defaults {
     /// (the runtime's is 10,000: right for fast services; a slow one only queues work
     /// that a rebalance then drops and the next owner redoes).
     pub max_in_flight: Option<usize>,
+    /// The service's own `DOCSTREAM_PIPELINE` default (a batch processor's batch size,
+    /// so one partition fills a batch).
+    pub pipeline: Option<usize>,
 }
 
 impl Defaults {
@@ -75,6 +78,7 @@ impl Defaults {
             input_topics,
             output_topic: (outputs.len() == 1).then(|| outputs.remove(0)),
             max_in_flight: None,
+            pipeline: None,
         })
     }
 
@@ -84,6 +88,16 @@ impl Defaults {
             input_topics: input_topics.iter().map(|t| (*t).to_owned()).collect(),
             output_topic: output_topic.map(str::to_owned),
             max_in_flight: None,
+            pipeline: None,
+        }
+    }
+
+    /// With the service's own pipeline depth.
+    #[must_use]
+    pub fn with_pipeline(self, pipeline: usize) -> Self {
+        Self {
+            pipeline: Some(pipeline),
+            ..self
         }
     }
 
@@ -130,7 +144,7 @@ impl RuntimeConfig {
                 defaults.max_in_flight.unwrap_or(10_000),
             )?,
             max_in_flight_bytes: parse(vars, "DOCSTREAM_MAX_IN_FLIGHT_BYTES", 64 << 20)?,
-            pipeline: parse(vars, "DOCSTREAM_PIPELINE", 1)?,
+            pipeline: parse(vars, "DOCSTREAM_PIPELINE", defaults.pipeline.unwrap_or(1))?,
             shutdown_deadline: Duration::from_secs(parse(
                 vars,
                 "DOCSTREAM_SHUTDOWN_DEADLINE_SECS",

@@ -8,7 +8,8 @@
 //! (written, retried, rejected), `…_sink_request_seconds` and `…_sink_batch_items`;
 //! for services whose processor works in batches, `…_batch_messages` (histogram);
 //! and what a service reports of its own work: `…_outcomes_total{kind,value}` (the
-//! ETD ingest's `kind="fulltext"`, `value="encrypted"`, ...).
+//! ETD ingest's `kind="fulltext"`, `value="encrypted"`, ...) and `…_state{kind,value}`
+//! (a gauge: the clusterer's `kind="model_version"`, `value="etds"`).
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -72,6 +73,7 @@ struct Inner {
     sink_batch: Histogram,
     batch: Histogram,
     outcomes: Family<KindValue, Counter>,
+    state: Family<KindValue, Gauge>,
 }
 
 type AtomicI64Wrapper = std::sync::atomic::AtomicI64;
@@ -172,9 +174,16 @@ impl Metrics {
             "What a service's own work came to, by kind and value",
             outcomes.clone(),
         );
+        let state = Family::<KindValue, Gauge>::default();
+        registry.register(
+            "state",
+            "What a service reports of its own state, by kind and value (the clusterer's model version per collection)",
+            state.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 outcomes,
+                state,
                 sink_requests,
                 sink_items,
                 sink_seconds,
@@ -280,6 +289,28 @@ impl Metrics {
                 value: value.to_owned(),
             })
             .inc();
+    }
+
+    /// Counts `n` outcomes of one kind and value at once.
+    pub fn count_by(&self, kind: &str, value: &str, n: u64) {
+        self.inner
+            .outcomes
+            .get_or_create(&KindValue {
+                kind: kind.to_owned(),
+                value: value.to_owned(),
+            })
+            .inc_by(n);
+    }
+
+    /// Sets a gauge of the service's own state (`model_version`, `etds`).
+    pub fn set_state(&self, kind: &str, value: &str, to: i64) {
+        self.inner
+            .state
+            .get_or_create(&KindValue {
+                kind: kind.to_owned(),
+                value: value.to_owned(),
+            })
+            .set(to);
     }
 
     pub(crate) fn in_flight(&self) -> &Gauge {

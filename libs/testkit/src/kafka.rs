@@ -5,6 +5,7 @@ use std::time::Duration;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::kafka_config;
@@ -33,6 +34,18 @@ pub async fn create_topics_with(topics: &[(&str, i32)], configs: &[(&str, &str)]
     {
         r.expect("topic created");
     }
+}
+
+/// Sends one message and waits for its acknowledgement; panics on failure.
+pub async fn send(producer: &FutureProducer, topic: &str, key: &str, payload: &[u8]) {
+    producer
+        .send(
+            FutureRecord::to(topic).key(key).payload(payload),
+            Duration::from_secs(30),
+        )
+        .await
+        .map_err(|(e, _)| e)
+        .unwrap_or_else(|e| panic!("produce to {topic}: {e}"));
 }
 
 /// A consumer outside any group, assigned to every partition of `topic` from the

@@ -13,7 +13,7 @@ mod shared;
 
 use std::sync::Once;
 
-pub use kafka::{committed, create_topics, create_topics_with, reader};
+pub use kafka::{committed, create_topics, create_topics_with, reader, send};
 pub use read::{Read, Record};
 pub use service::{free_port, Service};
 pub use shared::shared_data;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use elasticsearch::http::transport::Transport;
 use elasticsearch::{CountParts, Elasticsearch, GetParts};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 use serde_json::{json, Value};
 
 pub struct Setup {
@@ -78,14 +78,7 @@ impl Setup {
     }
 
     pub async fn send(&self, topic: &str, key: &str, payload: &[u8]) {
-        self.producer
-            .send(
-                FutureRecord::to(topic).key(key).payload(payload),
-                Duration::from_secs(30),
-            )
-            .await
-            .map_err(|(e, _)| e)
-            .expect("produce");
+        testkit::send(&self.producer, topic, key, payload).await;
     }
 
     pub fn alias(&self, collection: &str) -> String {
