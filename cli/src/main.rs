@@ -75,6 +75,10 @@ struct SearchArgs {
     /// Keep only documents where FIELD has VALUE; repeatable.
     #[arg(long = "filter", value_parser = search::parse_filter)]
     filters: Vec<(String, String)>,
+    /// Keep only documents that have a value for the facet FIELD (`--has
+    /// cluster.label`: those already clustered); repeatable.
+    #[arg(long = "has")]
+    has: Vec<String>,
     /// How many hits to show.
     #[arg(long, default_value_t = 10)]
     size: usize,
@@ -95,7 +99,7 @@ enum EvalCommand {
         #[arg(long, default_value_t = 5)]
         seeds: u64,
         /// The clusterer fits on at most this many records (a random sample).
-        #[arg(long, default_value_t = 5000)]
+        #[arg(long, default_value_t = 10_000)]
         sample: usize,
     },
 }
@@ -253,6 +257,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 collection: args.collection,
                 facets: args.facets,
                 filters: args.filters,
+                has: args.has,
                 size: args.size,
                 ..Default::default()
             };

@@ -2,6 +2,7 @@
 //! subject and its baseline in the same run on the same servers, because these
 //! machines are noisy, and prints the ratio as its last line.
 
+mod cluster_bench;
 mod e2e_bench;
 mod host;
 mod index_bench;
@@ -48,6 +49,8 @@ enum Bench {
     E2e(e2e_bench::Args),
     /// etd-ingest's isolated PDF extraction next to bare pdftotext; OCR pages per minute.
     Pdf(pdf_bench::Args),
+    /// The clusterer on the runtime next to a bare loop calling libs/embed; peak RSS.
+    Cluster(cluster_bench::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +59,10 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn bench() -> anyhow::Result<()> {
+    // `loadtest cluster` runs this binary again as the clusterer service
+    if std::env::var_os(cluster_bench::SERVE).is_some() {
+        return Ok(clusterer::serve(&runtime::env_vars()).await?);
+    }
     let cli = Cli::parse();
     println!("{}", host::describe());
     match cli.bench {
@@ -65,5 +72,6 @@ async fn bench() -> anyhow::Result<()> {
         Bench::Index(args) => index_bench::run(&cli.brokers, &args).await,
         Bench::E2e(args) => e2e_bench::run(&cli.brokers, &args).await,
         Bench::Pdf(args) => pdf_bench::run(&args).await,
+        Bench::Cluster(args) => cluster_bench::run(&cli.brokers, &args).await,
     }
 }

@@ -38,6 +38,10 @@ pub struct Options {
     pub window: usize,
     /// Windows read per text; the rest of a longer text is not embedded.
     pub max_windows: usize,
+    /// Windows the model runs on at once: a batch of many texts, or of long ones, is
+    /// run in parts, so memory stays bounded (8 windows of 256: the model and its
+    /// activations in ~300 MiB; 16 took ~430 MiB and were no faster).
+    pub batch_windows: usize,
 }
 
 impl Default for Options {
@@ -45,6 +49,7 @@ impl Default for Options {
         Self {
             window: 256,
             max_windows: 8,
+            batch_windows: 8,
         }
     }
 }
@@ -172,7 +177,6 @@ impl Embedder {
 
     /// The embedding of each text: L2-normalised, [`DIMENSIONS`] long, in order.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        // every window of every text in one batch, padded to the longest
         let mut windows: Vec<Vec<u32>> = Vec::new();
         let mut owner: Vec<usize> = Vec::new();
         for (i, t) in texts.iter().enumerate() {
@@ -181,14 +185,35 @@ impl Embedder {
                 owner.push(i);
             }
         }
-        if windows.is_empty() {
-            return Ok(Vec::new());
+        // the model runs on at most `batch_windows` windows at once (memory: attention
+        // grows with windows × length²), windows of like length together (less padding)
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by_key(|&w| windows[w].len());
+        let mut out = vec![vec![0f32; DIMENSIONS]; texts.len()];
+        for chunk in order.chunks(self.options.batch_windows.max(1)) {
+            let part: Vec<&[u32]> = chunk.iter().map(|&w| windows[w].as_slice()).collect();
+            // windows of one text summed, then normalised (the sum has the mean's direction)
+            for (v, &w) in self.pooled(&part)?.iter().zip(chunk) {
+                for (o, x) in out[owner[w]].iter_mut().zip(v) {
+                    *o += x;
+                }
+            }
         }
-        let longest = windows.iter().map(Vec::len).max().unwrap_or(2);
+        for v in &mut out {
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            v.iter_mut().for_each(|x| *x /= norm);
+        }
+        Ok(out)
+    }
+
+    /// The mean of each window's token vectors over its real tokens (the attention
+    /// mask), the windows padded to the longest.
+    fn pooled(&self, windows: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        let longest = windows.iter().map(|w| w.len()).max().unwrap_or(2);
         let n = windows.len();
         let mut ids = Vec::with_capacity(n * longest);
         let mut mask = Vec::with_capacity(n * longest);
-        for w in &windows {
+        for w in windows {
             ids.extend_from_slice(w);
             ids.extend(std::iter::repeat_n(0, longest - w.len()));
             mask.extend(std::iter::repeat_n(1u32, w.len()));
@@ -198,23 +223,10 @@ impl Embedder {
         let mask = Tensor::from_vec(mask, (n, longest), &self.device)?;
         let types = ids.zeros_like()?;
         let hidden = self.model.forward(&ids, &types, Some(&mask))?;
-        // mean over the real tokens only
         let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&m)?.sum(1)?;
         let counts = m.sum(1)?;
-        let pooled: Vec<Vec<f32>> = summed.broadcast_div(&counts)?.to_vec2()?;
-        // windows of one text averaged, then normalised (the sum has the mean's direction)
-        let mut out = vec![vec![0f32; DIMENSIONS]; texts.len()];
-        for (v, &i) in pooled.iter().zip(&owner) {
-            for (o, x) in out[i].iter_mut().zip(v) {
-                *o += x;
-            }
-        }
-        for v in &mut out {
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-            v.iter_mut().for_each(|x| *x /= norm);
-        }
-        Ok(out)
+        Ok(summed.broadcast_div(&counts)?.to_vec2()?)
     }
 
     /// Word pieces of `text` (no [CLS] and [SEP]): how long it is to the model.

@@ -82,6 +82,7 @@ fn long_texts_are_read_in_windows_up_to_the_bound() {
         Options {
             window: 32,
             max_windows: 3,
+            batch_windows: 2,
         },
     )
     .expect("load");
@@ -94,6 +95,24 @@ fn long_texts_are_read_in_windows_up_to_the_bound() {
     let long_turbines = turbines.repeat(90 / pieces + 1);
     let long = format!("{long_turbines}{}", smoking.repeat(20));
     let v = &e.embed(&[&long, &turbines, &smoking]).expect("embed");
+    // run two windows at a time or all at once: the same embeddings
+    let at_once = Embedder::load(
+        &dir(),
+        Options {
+            window: 32,
+            max_windows: 3,
+            batch_windows: 64,
+        },
+    )
+    .expect("load")
+    .embed(&[&long, &turbines, &smoking])
+    .expect("embed");
+    for (a, b) in v.iter().zip(&at_once) {
+        assert!(
+            cosine(a, b) > 0.9999,
+            "splitting the windows changed an embedding"
+        );
+    }
     let only = &e.embed(&[&long_turbines]).expect("embed")[0];
     assert!(cosine(&v[0], only) > 0.9999, "read past the bound");
     assert!(cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]));

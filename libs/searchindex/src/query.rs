@@ -18,6 +18,8 @@ pub struct Search {
     pub facets: Vec<String>,
     /// `field = value` filters, all of which must hold.
     pub filters: Vec<(String, String)>,
+    /// Facet fields a document must have a value for.
+    pub has: Vec<String>,
     pub size: usize,
     /// Around each highlighted term in snippets.
     pub highlight_tags: (String, String),
@@ -140,6 +142,9 @@ pub fn body(s: &Search) -> Result<Value> {
     let mut filter = Vec::new();
     for (field, value) in &s.filters {
         filter.push(json!({ "term": { facet_field(field)?: value } }));
+    }
+    for field in &s.has {
+        filter.push(json!({ "exists": { "field": facet_field(field)? } }));
     }
     let mut aggs = Map::new();
     for facet in &s.facets {
@@ -283,10 +288,15 @@ mod tests {
             query: "nicotine marketing".into(),
             facets: vec!["document_type".into()],
             filters: vec![("year".into(), "2000".into())],
+            has: vec!["cluster.label".into()],
             size: 5,
             ..Search::default()
         };
         let b = body(&s).expect("body");
+        assert_eq!(
+            b.pointer("/query/bool/filter/1/exists/field"),
+            Some(&json!("cluster.label"))
+        );
         assert_eq!(b["size"], 5);
         assert_eq!(
             b.pointer("/query/bool/must/0/multi_match/query"),

@@ -11,10 +11,11 @@ use crate::{Error, Result};
 pub type Vars = BTreeMap<String, String>;
 
 /// The process's `DOCSTREAM_*` variables, plus `HOSTNAME` (the default instance id:
-/// a Kubernetes pod's name), for the `from_vars` constructors.
+/// a Kubernetes pod's name) and `HOME` (where the default cache, and the embedding
+/// model in it, is), for the `from_vars` constructors.
 pub fn env_vars() -> Vars {
     std::env::vars()
-        .filter(|(k, _)| k.starts_with("DOCSTREAM_") || k == "HOSTNAME")
+        .filter(|(k, _)| k.starts_with("DOCSTREAM_") || k == "HOSTNAME" || k == "HOME")
         .collect()
 }
 

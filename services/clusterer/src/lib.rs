@@ -33,8 +33,8 @@ pub enum Error {
     Settings(#[from] settings::Error),
     #[error(transparent)]
     Runtime(#[from] runtime::Error),
-    #[error(transparent)]
-    Embed(#[from] embed::Error),
+    #[error("the clusterer needs its model (scripts/model makes it; DOCSTREAM_MODEL_DIR points at it): {0}")]
+    Model(#[from] embed::Error),
     #[error("{0}")]
     Config(String),
     #[error("kafka ({topic}): {reason}")]
@@ -51,6 +51,49 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The consume mode until SIGTERM: settings from `vars`, the model loaded, the
+/// models read to their end, then the runtime's loop with the batch processor.
+pub async fn serve(vars: &Vars) -> Result<()> {
+    let settings = AssignSettings::from_vars(vars)?;
+    let defaults = runtime::Defaults::of("clusterer")?
+        .with_max_in_flight(256)
+        .with_pipeline(settings.batch.max_messages);
+    let config = runtime::RuntimeConfig::from_vars("clusterer", &defaults, vars)?;
+    let embedder = embed::Embedder::load(&embed::model_dir(vars), embed::Options::default())?;
+    let metrics = runtime::Metrics::new("clusterer");
+    let models = assign::ModelView::default();
+    assign::follow_models(
+        &config.kafka,
+        &settings.topics.models,
+        models.clone(),
+        metrics.clone(),
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await?;
+    let processor = assign::Clusterer {
+        embedder: std::sync::Arc::new(embedder),
+        models,
+        topics: settings.topics,
+        text: settings.text,
+        metrics: metrics.clone(),
+    };
+    let processor = runtime::Batched::new(processor, settings.batch, metrics.clone());
+    runtime::serve_with_metrics(config, metrics, processor).await?;
+    Ok(())
+}
+
+/// The train mode until SIGTERM, in the frame of a source (restarted with backoff
+/// after a Kafka failure).
+pub async fn serve_train(vars: &Vars) -> Result<()> {
+    let settings = TrainSettings::from_vars(vars)?;
+    let kafka = settings::KafkaSettings::from_vars(vars);
+    runtime::serve_source(train::NAME, vars, |cx| {
+        train::run(settings.clone(), kafka.clone(), cx)
+    })
+    .await?;
+    Ok(())
+}
 
 /// Which deployment a process is, from its first argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,15 +194,18 @@ pub struct TrainSettings {
     pub sample: usize,
     /// A collection's first model waits for this many documents.
     pub min_documents: u64,
-    /// Refit after this many new documents ...
+    /// Refit after this many new documents, or when the collection has grown by this
+    /// factor since the fit (0: never for growth; k grows with the collection), ...
     pub refit_every: u64,
+    pub refit_growth: f64,
     /// ... or when the model is this old and documents came since.
     pub refit_interval: Duration,
 }
 
 impl TrainSettings {
     /// `DOCSTREAM_CLUSTER_K` (unset: grows with the collection), `_SAMPLE` (10000),
-    /// `_MIN_DOCUMENTS` (50), `_REFIT_EVERY` (5000), `_REFIT_SECS` (86400),
+    /// `_MIN_DOCUMENTS` (50), `_REFIT_EVERY` (5000), `_REFIT_GROWTH` (2),
+    /// `_REFIT_SECS` (86400),
     /// `_LABEL_TERMS` (3), `_MIN_COSINE` (0.5), `_SEED` (0), all `DOCSTREAM_CLUSTER_*`.
     pub fn from_vars(vars: &Vars) -> Result<Self> {
         let d = model::FitOptions::default();
@@ -178,6 +224,7 @@ impl TrainSettings {
             sample: parse(vars, "DOCSTREAM_CLUSTER_SAMPLE", 10_000)?,
             min_documents: parse(vars, "DOCSTREAM_CLUSTER_MIN_DOCUMENTS", 50)?,
             refit_every: parse(vars, "DOCSTREAM_CLUSTER_REFIT_EVERY", 5000)?,
+            refit_growth: parse(vars, "DOCSTREAM_CLUSTER_REFIT_GROWTH", 2.0)?,
             refit_interval: Duration::from_secs(parse(
                 vars,
                 "DOCSTREAM_CLUSTER_REFIT_SECS",
@@ -187,6 +234,11 @@ impl TrainSettings {
         if s.sample < 2 || s.min_documents < 2 || s.refit_every == 0 {
             return Err(Error::Config(
                 "DOCSTREAM_CLUSTER_SAMPLE and _MIN_DOCUMENTS must be at least 2, _REFIT_EVERY at least 1".into(),
+            ));
+        }
+        if !(s.refit_growth == 0.0 || s.refit_growth > 1.0) {
+            return Err(Error::Config(
+                "DOCSTREAM_CLUSTER_REFIT_GROWTH must be 0 (off) or more than 1".into(),
             ));
         }
         Ok(s)

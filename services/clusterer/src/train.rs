@@ -1,8 +1,9 @@
 //! The train mode, one replica: reads `embeddings` from the beginning (a bounded
 //! uniform sample per collection, [`Reservoir`]), reads the current models from
 //! `cluster-models`, and refits a collection when [`Collection::due`]: its first model
-//! after `min_documents`, then after `refit_every` new documents or when the model is
-//! `refit_interval` old. A refit publishes the new model, rereads `embeddings` and
+//! after `min_documents`, then after `refit_every` new documents, when the collection
+//! has grown `refit_growth` times (so k, which grows with it, follows), or when the
+//! model is `refit_interval` old. A refit publishes the new model, rereads `embeddings` and
 //! publishes every assignment it changed ([`model::must_republish`]), then publishes the
 //! model again with its counted sizes and `reassigned: true`.
 //!
@@ -124,7 +125,10 @@ impl Collection {
                     .ok()
                     .and_then(|d| d.to_std().ok())
                     .unwrap_or(Duration::MAX);
-                new >= s.refit_every || (new > 0 && age >= s.refit_interval)
+                #[allow(clippy::cast_precision_loss)]
+                let grown =
+                    s.refit_growth > 0.0 && documents as f64 >= m.documents as f64 * s.refit_growth;
+                new >= s.refit_every || grown || (new > 0 && age >= s.refit_interval)
             }
         }
     }
@@ -476,6 +480,7 @@ mod tests {
             sample: 4,
             min_documents: 3,
             refit_every: 5,
+            refit_growth: 0.0,
             refit_interval: Duration::from_secs(3600),
         }
     }
@@ -555,6 +560,15 @@ mod tests {
         );
         c.reservoir.offer("7", sampled(1.0));
         assert!(c.due(&s, now));
+        // growth: 8 documents are more than twice the 3 the model was fitted on
+        let grows = TrainSettings {
+            refit_every: 1000,
+            refit_growth: 2.0,
+            ..settings()
+        };
+        assert!(c.due(&grows, now));
+        c.model = Some(model(2, 5, &now.to_rfc3339()));
+        assert!(!c.due(&grows, now), "8 of 5: not yet doubled");
     }
 
     fn embedding(assigned_with: Option<u64>) -> Embedding {
