@@ -5,7 +5,11 @@
 //! every record then assigned to its nearest centroid), offline spherical k-means on
 //! every embedding, and a TF-IDF + k-means baseline. One line per seed, the cluster
 //! labels of the first seed, and last `NMI vs department: clusterer X, tf-idf
-//! baseline Y` (means over the seeds).
+//! baseline Y` (means over the seeds). `eval summaries` summarises the body of each
+//! ACLSum paper of a split with the summarizer's method and its budget set to the
+//! abstract's length, and prints ROUGE-1, ROUGE-2 and ROUGE-L F1 against the abstract
+//! for it, for Lead and for a plain TF-IDF TextRank (no MMR, no boilerplate filter);
+//! last `ROUGE-1 vs abstract (<split>): summarizer X, lead Y`.
 
 use std::path::Path;
 
@@ -130,6 +134,149 @@ pub fn clusters(etds: &Path, model_dir: &Path, eval: &ClusterEval) -> Result<()>
         "NMI vs department: clusterer {:.3}, tf-idf baseline {:.3}",
         ours / n,
         baseline / n
+    );
+    Ok(())
+}
+
+/// Where `scripts/aclsum` puts the papers: `$DOCSTREAM_CACHE/datasets/aclsum`
+/// (default `~/.cache/docstream/...`).
+pub fn aclsum_dir(vars: &std::collections::BTreeMap<String, String>) -> std::path::PathBuf {
+    let cache = vars
+        .get("DOCSTREAM_CACHE")
+        .filter(|d| !d.trim().is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            vars.get("HOME")
+                .map(|h| std::path::PathBuf::from(h).join(".cache/docstream"))
+        })
+        .unwrap_or_else(|| std::path::PathBuf::from(".cache/docstream"));
+    cache.join("datasets").join("aclsum")
+}
+
+/// One paper: its abstract and its body (paragraphs separated by blank lines).
+#[derive(Debug, Clone)]
+pub struct Paper {
+    pub id: String,
+    pub title: String,
+    pub abstract_text: String,
+    pub body: String,
+}
+
+/// The papers of `split` (`train`, `val`, `test`) in `dir`.
+pub fn papers(dir: &Path, split: &str) -> Result<Vec<Paper>> {
+    let list = dir.join(format!("{split}.jsonl"));
+    let text = std::fs::read_to_string(&list)
+        .with_context(|| format!("read {} (scripts/aclsum makes it)", list.display()))?;
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let entry: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{}: a line is not JSON", list.display()))?;
+        let id = entry["id"]
+            .as_str()
+            .context("a split entry without an id")?
+            .to_owned();
+        let path = dir.join("paper_jsons").join(format!("{id}.json"));
+        let paper: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?,
+        )
+        .with_context(|| format!("{}: not JSON", path.display()))?;
+        let body: Vec<&str> = paper["pdf_parse"]["body_text"]
+            .as_array()
+            .map(|b| b.iter().filter_map(|p| p["text"].as_str()).collect())
+            .unwrap_or_default();
+        out.push(Paper {
+            title: paper["title"].as_str().unwrap_or_default().to_owned(),
+            abstract_text: paper["abstract"]
+                .as_str()
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+            body: body.join("\n\n"),
+            id,
+        });
+    }
+    Ok(out)
+}
+
+/// Runs the evaluation and prints it.
+pub fn summaries(
+    dir: &Path,
+    split: &str,
+    options: summarize::Options,
+    dump: Option<&Path>,
+) -> Result<()> {
+    use std::io::Write as _;
+    use summarize::{Budget, Summarizer};
+    let papers = papers(dir, split)?;
+    anyhow::ensure!(
+        !papers.is_empty(),
+        "no papers in the {split} split of {}",
+        dir.display()
+    );
+    let ours = summarize::Extractive::new(options);
+    let plain = summarize::Extractive::new(summarize::Options {
+        lambda: 1.0,
+        lead: 0.0,
+        drop_boilerplate: false,
+        ..options
+    });
+    let scorer = summarize::rouge::Scorer::default();
+    let mut dump = dump
+        .map(|p| std::fs::File::create(p).with_context(|| format!("create {}", p.display())))
+        .transpose()?;
+    let methods = ["summarizer", "lead", "tf-idf textrank"];
+    let mut sums = [[0f64; 3]; 3];
+    let started = std::time::Instant::now();
+    for p in &papers {
+        let budget = Budget {
+            chars: p.abstract_text.chars().count(),
+            sentences: usize::MAX,
+        };
+        let outputs = [
+            ours.summarize(&p.body, budget),
+            summarize::lead(&p.body, budget),
+            plain.summarize(&p.body, budget),
+        ];
+        for (m, sentences) in outputs.iter().enumerate() {
+            let summary = sentences.join(" ");
+            let r = scorer.score(&p.abstract_text, &summary);
+            sums[m][0] += r.rouge1.f1;
+            sums[m][1] += r.rouge2.f1;
+            sums[m][2] += r.rouge_l.f1;
+            if let Some(f) = dump.as_mut() {
+                let line = serde_json::json!({
+                    "id": p.id, "title": p.title, "method": methods[m], "summary": summary, "abstract": p.abstract_text
+                });
+                writeln!(f, "{line}")?;
+            }
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let n = papers.len() as f64;
+    let mean = |m: usize, k: usize| 100.0 * sums[m][k] / n;
+    println!(
+        "{} papers of the {split} split, summaries as long as their abstracts; {:.1}s; summarizer: lambda {}, lead {}",
+        papers.len(),
+        started.elapsed().as_secs_f64(),
+        options.lambda,
+        options.lead
+    );
+    println!(
+        "{:<18} {:>7} {:>7} {:>7}",
+        "F1 x 100", "ROUGE-1", "ROUGE-2", "ROUGE-L"
+    );
+    for (m, name) in methods.iter().enumerate() {
+        println!(
+            "{name:<18} {:>7.1} {:>7.1} {:>7.1}",
+            mean(m, 0),
+            mean(m, 1),
+            mean(m, 2)
+        );
+    }
+    println!(
+        "ROUGE-1 vs abstract ({split}): summarizer {:.1}, lead {:.1}",
+        mean(0, 0),
+        mean(1, 0)
     );
     Ok(())
 }

@@ -102,6 +102,26 @@ enum EvalCommand {
         #[arg(long, default_value_t = 10_000)]
         sample: usize,
     },
+    /// Summarise each ACLSum paper's body with the summarizer's method, budget the
+    /// abstract's length, and print ROUGE-1/2/L F1 against the abstract for it, Lead and
+    /// a plain TF-IDF TextRank.
+    Summaries {
+        /// The ACLSum folder `scripts/aclsum` makes (default: in the cache).
+        #[arg(long)]
+        papers: Option<PathBuf>,
+        /// train, val or test.
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// MMR's weight of rank against redundancy (tuning; default the summarizer's).
+        #[arg(long)]
+        lambda: Option<f64>,
+        /// Rank bonus of early sentences (tuning; default the summarizer's).
+        #[arg(long)]
+        lead: Option<f64>,
+        /// Also write every summary as JSON lines here (to score them elsewhere).
+        #[arg(long)]
+        dump: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -302,6 +322,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let dir = embed::model_dir(&std::env::vars().collect());
             eval::clusters(&etds, &dir, &eval::ClusterEval { k, seeds, sample })
                 .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Eval(EvalCommand::Summaries {
+            papers,
+            split,
+            lambda,
+            lead,
+            dump,
+        }) => {
+            let papers = papers.unwrap_or_else(|| eval::aclsum_dir(&std::env::vars().collect()));
+            let d = summarize::Options::default();
+            let options = summarize::Options {
+                lambda: lambda.unwrap_or(d.lambda),
+                lead: lead.unwrap_or(d.lead),
+                ..d
+            };
+            eval::summaries(&papers, &split, options, dump.as_deref()).map(|()| ExitCode::SUCCESS)
         }
         Command::Roundtrip { es_url } => roundtrip::run(&kafka, &es_url)
             .await

@@ -2,7 +2,9 @@
 //! its own subject, in words that differ from record to record): the command embeds
 //! them with the real model, clusters them three ways and prints the NMI lines, and
 //! the clusterer finds the departments. The 400 shared records are measured by hand
-//! in release (BENCHMARKS.md: minutes of embedding on two cores).
+//! in release (BENCHMARKS.md: minutes of embedding on two cores). `docstream eval
+//! summaries` on the val split of the ACLSum papers scripts/aclsum fetched: beats Lead,
+//! prints the ROUGE line, every summary within its budget.
 
 use std::process::Command;
 
@@ -98,4 +100,75 @@ fn clusters_records_by_meaning_and_prints_the_nmi_lines() {
         .expect("run docstream");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent.json"));
+}
+
+/// The ACLSum folder scripts/aclsum made (scripts/test runs it); missing, the test
+/// fails with how to make it.
+fn aclsum() -> std::path::PathBuf {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let cache = std::env::var("DOCSTREAM_CACHE")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| format!("{home}/.cache/docstream"));
+    let dir = std::path::PathBuf::from(cache).join("datasets/aclsum");
+    assert!(
+        dir.join("val.jsonl").exists(),
+        "no ACLSum at {}: run scripts/aclsum (scripts/test does)",
+        dir.display()
+    );
+    dir
+}
+
+#[test]
+fn summaries_of_the_val_papers_beat_lead_and_print_the_rouge_line() {
+    let dump =
+        std::env::temp_dir().join(format!("docstream-summaries-{}.jsonl", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_docstream"))
+        .args(["eval", "summaries", "--split", "val", "--papers"])
+        .arg(aclsum())
+        .arg("--dump")
+        .arg(&dump)
+        .output()
+        .expect("run docstream");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    let figure = |name: &str| -> f64 {
+        last.split(&format!("{name} "))
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .and_then(|x| x.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} figure in {last:?}"))
+    };
+    assert!(
+        last.starts_with("ROUGE-1 vs abstract (val): summarizer "),
+        "{last}"
+    );
+    let (ours, lead) = (figure("summarizer"), figure("lead"));
+    assert!(ours > lead + 5.0 && ours < 100.0, "{last}");
+    // every paper summarised by the three methods, each summary within its abstract's length
+    let lines = std::fs::read_to_string(&dump).expect("dump");
+    let rows: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(rows.len(), 150);
+    for r in rows.iter().filter(|r| r["method"] == "summarizer") {
+        let (s, a) = (
+            r["summary"].as_str().unwrap_or(""),
+            r["abstract"].as_str().unwrap_or(""),
+        );
+        assert!(!s.is_empty(), "{}", r["id"]);
+        let longest_sentence = s.split(". ").map(str::len).max().unwrap_or(0);
+        assert!(
+            s.chars().count() <= a.chars().count().max(longest_sentence),
+            "{}",
+            r["id"]
+        );
+    }
+    let _ = std::fs::remove_file(dump);
 }

@@ -76,6 +76,7 @@ fn crates_import_only_what_their_role_allows() {
         ("samples", &[]),
         ("embed", &[]),
         ("cluster", &[]),
+        ("summarize", &[]),
         ("testkit", &[]),
         ("runtime", &["settings", "topics", "contracts"]),
         ("searchindex", &["settings", "contracts"]),
@@ -92,6 +93,7 @@ fn crates_import_only_what_their_role_allows() {
                 "samples",
                 "embed",
                 "cluster",
+                "summarize",
             ],
         ),
     ]);
@@ -105,6 +107,7 @@ fn crates_import_only_what_their_role_allows() {
         "searchindex",
         "embed",
         "cluster",
+        "summarize",
     ];
     for (dir, name) in &crates {
         let uses: Vec<String> = dependencies(dir)
