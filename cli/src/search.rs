@@ -66,6 +66,15 @@ pub fn render(s: &Search, found: &Found) -> String {
         for snippet in h.snippets.iter().take(3) {
             let _ = writeln!(out, "    … {snippet} …");
         }
+        if let Some(summary) = &h.summary {
+            let _ = writeln!(out, "    summary: {summary}");
+        }
+        for (title, summary) in h.sections.iter().take(4) {
+            let _ = writeln!(out, "    {title}: {summary}");
+        }
+        if h.sections.len() > 4 {
+            let _ = writeln!(out, "    ({} more chapters)", h.sections.len() - 4);
+        }
     }
     for f in &found.facets {
         let _ = writeln!(out, "\n{}:", f.field);
@@ -122,6 +131,8 @@ mod tests {
                 year: Some(1999),
                 score: 1.5,
                 snippets: vec!["the **nicotine** level".into()],
+                summary: Some("The memo sets nicotine targets.".into()),
+                sections: vec![("Results".into(), "Levels fell.".into())],
             }],
             facets: vec![Facet {
                 field: "document_type".into(),
@@ -138,6 +149,11 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("… the **nicotine** level …"), "{text}");
+        assert!(
+            text.contains("    summary: The memo sets nicotine targets.\n"),
+            "{text}"
+        );
+        assert!(text.contains("    Results: Levels fell.\n"), "{text}");
         assert!(text.contains("document_type:\n        2  memo"), "{text}");
     }
 }

@@ -10,6 +10,7 @@ mod kafka;
 mod pdf_bench;
 mod runtime_bench;
 mod scale_bench;
+mod summarize_bench;
 mod tobacco_bench;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +52,8 @@ enum Bench {
     Pdf(pdf_bench::Args),
     /// The clusterer on the runtime next to a bare loop calling libs/embed; peak RSS.
     Cluster(cluster_bench::Args),
+    /// The summarizer on the runtime next to its function in a bare loop; pages/s.
+    Summarize(summarize_bench::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -73,5 +76,6 @@ async fn bench() -> anyhow::Result<()> {
         Bench::E2e(args) => e2e_bench::run(&cli.brokers, &args).await,
         Bench::Pdf(args) => pdf_bench::run(&args).await,
         Bench::Cluster(args) => cluster_bench::run(&cli.brokers, &args).await,
+        Bench::Summarize(args) => summarize_bench::run(&cli.brokers, &args).await,
     }
 }

@@ -75,15 +75,28 @@ pub struct ModelCluster {
     pub centroid: Vec<f32>,
 }
 
-/// `summaries`: a summary of a (tobacco) document.
+/// `summaries`: a document's summary: a tobacco document's in a few sentences; a
+/// thesis's (whose abstract is its summary) chapter by chapter. Schema 2 added
+/// `sections` and let `summary` be absent; schema 1 messages read as before.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Summary {
     pub schema_version: u32,
     pub id: DocId,
-    pub summary: String,
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// Each chapter (the sections etd-ingest found) in two or three sentences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<SectionSummary>,
     pub model: String,
 }
-contract!(Summary, "Summary", 1);
+contract!(Summary, "Summary", 2);
+
+/// One chapter's summary.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct SectionSummary {
+    pub title: String,
+    pub summary: String,
+}
 
 /// `recommendations`: documents related to this one, best first.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -12,10 +12,12 @@ mod etd;
 mod id;
 mod logs;
 mod one_or_many;
+mod processed;
 mod tobacco;
 
 pub use derived::{
-    ClusterAssignment, ClusterModel, Embedding, ModelCluster, Recommendation, Related, Summary,
+    ClusterAssignment, ClusterModel, Embedding, ModelCluster, Recommendation, Related,
+    SectionSummary, Summary,
 };
 pub use envelope::{decode, encode, Contract, DeadLetter};
 pub use error::{Error, Result};
@@ -26,6 +28,7 @@ pub use etd::{
 pub use id::DocId;
 pub use logs::{LogData, LogEvent, LogUser, SearchActivity};
 pub use one_or_many::OneOrMany;
+pub use processed::Processed;
 pub use tobacco::{Bates, PageText, ProcessedTobacco, RawTobacco, UcsfDocument};
 
 /// Every message type named in `topics.yaml`, with its current schema version.

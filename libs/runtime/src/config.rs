@@ -237,12 +237,7 @@ mod tests {
         Defaults::topics(&["raw.x"], Some("processed.x"))
     }
 
-    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect()
-    }
+    use settings::vars_of as vars;
 
     #[test]
     fn defaults_apply_when_nothing_is_set() {

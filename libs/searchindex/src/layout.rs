@@ -234,6 +234,10 @@ pub fn mappings(c: Collection) -> Value {
         }},
         // summaries
         "summary": english(),
+        "summary_sections": { "properties": {
+            "title": english(),
+            "summary": english()
+        }},
         "summary_model": keyword(),
         // recommendations
         "related": { "properties": {

@@ -34,6 +34,9 @@ pub struct Hit {
     pub year: Option<i64>,
     pub score: f64,
     pub snippets: Vec<String>,
+    /// The summarizer's summary, and a thesis's chapters (title, summary).
+    pub summary: Option<String>,
+    pub sections: Vec<(String, String)>,
 }
 
 /// The counts of one facet's values, largest first.
@@ -57,6 +60,7 @@ const SEARCHED: &[&str] = &[
     "abstract^2",
     "description^2",
     "summary^2",
+    "summary_sections.summary",
     "subjects^2",
     "authors^2",
     "organizations",
@@ -162,7 +166,7 @@ pub fn body(s: &Search) -> Result<Value> {
         "track_total_hits": true,
         "query": { "bool": { "must": [text], "filter": filter } },
         "aggs": aggs,
-        "_source": ["id", "collection", "title", "year"],
+        "_source": ["id", "collection", "title", "year", "summary", "summary_sections"],
         "highlight": {
             "pre_tags": [s.highlight_tags.0], "post_tags": [s.highlight_tags.1],
             "fragment_size": 160, "number_of_fragments": 2,
@@ -208,6 +212,18 @@ pub fn parse(response: &Value, facets: &[String]) -> Result<Found> {
                 year: src["year"].as_i64(),
                 score: h["_score"].as_f64().unwrap_or(0.0),
                 snippets,
+                summary: src["summary"].as_str().map(str::to_owned),
+                sections: src["summary_sections"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| {
+                        Some((
+                            s["title"].as_str()?.to_owned(),
+                            s["summary"].as_str()?.to_owned(),
+                        ))
+                    })
+                    .collect(),
             }
         })
         .collect();

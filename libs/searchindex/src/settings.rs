@@ -97,12 +97,7 @@ impl EngineSettings {
 mod tests {
     use super::*;
 
-    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use settings::vars_of as vars;
 
     #[test]
     fn defaults_and_secrets_stay_out_of_debug() {

@@ -17,4 +17,4 @@ mod vars;
 pub use error::{Error, Result};
 pub use kafka::KafkaSettings;
 pub use secret::Secret;
-pub use vars::{env_vars, http_addr, parse, var, Vars};
+pub use vars::{env_vars, http_addr, parse, var, vars_of, Vars};

@@ -19,6 +19,14 @@ pub fn env_vars() -> Vars {
         .collect()
 }
 
+/// Variables from pairs (tests and tools that set their own).
+pub fn vars_of(pairs: &[(&str, &str)]) -> Vars {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 /// A variable's value, trimmed; `None` when unset or empty.
 pub fn var(vars: &Vars, key: &str) -> Option<String> {
     vars.get(key)

@@ -18,6 +18,11 @@ pub struct Record {
 }
 
 impl Record {
+    /// A header's value, empty when absent (`docstream.error` of a dead letter).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map_or("", String::as_str)
+    }
+
     /// The payload as JSON; panics with the key when it is not.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.payload)

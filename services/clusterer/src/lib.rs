@@ -249,12 +249,7 @@ impl TrainSettings {
 mod tests {
     use super::*;
 
-    fn vars(pairs: &[(&str, &str)]) -> Vars {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use settings::vars_of as vars;
 
     #[test]
     fn settings_default_and_override() {

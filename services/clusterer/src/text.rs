@@ -2,8 +2,7 @@
 //! of an ETD; title and description, or the first part of the OCR text, of a tobacco
 //! document), cut to a bound on a char boundary.
 
-use contracts::{decode, DocId, ProcessedEtd, ProcessedTobacco};
-use serde::Deserialize;
+use contracts::{DocId, Processed};
 
 /// How much text is embedded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,36 +33,21 @@ pub struct Document {
     pub text: String,
 }
 
-#[derive(Deserialize)]
-struct Peek {
-    collection: Option<String>,
-}
-
 /// The document in a `processed.etds` or `processed.tobacco` payload, or why it is not
 /// one.
 pub fn document(payload: &[u8], limits: TextLimits) -> Result<Document, String> {
-    let peek: Peek = serde_json::from_slice(payload)
-        .map_err(|e| format!("not a processed document: not a JSON object ({e})"))?;
-    let (id, text) = match peek.collection.as_deref() {
-        Some("etds") => {
-            let d: ProcessedEtd = decode(payload).map_err(|e| e.to_string())?;
+    let (id, text) = match Processed::decode(payload).map_err(|e| e.to_string())? {
+        Processed::Etd(d) => {
             let text = join(&[Some(d.title.as_str()), d.abstract_text.as_deref()]);
             (d.id, text)
         }
-        Some("tobacco") => {
-            let d: ProcessedTobacco = decode(payload).map_err(|e| e.to_string())?;
+        Processed::Tobacco(d) => {
             let body = match d.description.as_deref().map(str::trim) {
                 Some(desc) if !desc.is_empty() => desc.to_owned(),
                 _ => cut(&d.text, limits.tobacco_text_chars).to_owned(),
             };
             (d.id, join(&[d.title.as_deref(), Some(&body)]))
         }
-        Some(other) => {
-            return Err(format!(
-                "not a processed document: collection {other:?} is neither \"etds\" nor \"tobacco\""
-            ))
-        }
-        None => return Err("not a processed document: no \"collection\" field".into()),
     };
     Ok(Document {
         collection: id.collection(),

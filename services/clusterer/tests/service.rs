@@ -259,11 +259,7 @@ async fn trainer_and_three_instances_cluster_with_one_model_stable_across_refits
     // the bad ones: dead-lettered with the reason; no text: counted, nothing out
     let dead = Read::partitions(1).at_least(&t.dlq, 1);
     assert_eq!(dead[0].key, "etd:10919/bad");
-    let reason = dead[0]
-        .headers
-        .get("docstream.error")
-        .cloned()
-        .unwrap_or_default();
+    let reason = dead[0].header("docstream.error");
     assert!(reason.contains("not a processed document"), "{reason}");
     let embedded: HashMap<String, Embedding> =
         latest(&Read::partitions(3).at_least(&t.embeddings, 30));

@@ -1,6 +1,6 @@
 //! From a message to the partial update the indexer writes. Each input topic owns
 //! its own fields: a processed document writes its fields, a cluster assignment only
-//! `cluster`, a summary only `summary`, recommendations only `related`; every write is
+//! `cluster`, a summary only `summary`, `summary_sections` and `summary_model`, recommendations only `related`; every write is
 //! an update with `doc_as_upsert`, so pieces can arrive in any order and reprocessing
 //! one never erases another's.
 
@@ -157,7 +157,11 @@ pub fn action(
             let s: Summary = decode(payload).map_err(|e| e.to_string())?;
             derived(
                 s.id,
-                json!({ "summary": s.summary, "summary_model": s.model }),
+                json!({
+                    "summary": s.summary,
+                    "summary_sections": s.sections,
+                    "summary_model": s.model
+                }),
             )
         }
         Kind::Recommendations => {
@@ -272,6 +276,19 @@ mod tests {
         let doc: Value = serde_json::from_slice(&a.fields).expect("json");
         assert_eq!(doc["summary"], "short");
         assert!(doc.get("title").is_none());
+        // schema 2: a thesis's chapters
+        let s = json!({"schema_version": 2, "id": "etd:10919/5", "model": "m",
+                       "sections": [{"title": "Results", "summary": "It works."}]});
+        let a = action(
+            Kind::Summaries,
+            Some(b"etd:10919/5"),
+            s.to_string().as_bytes(),
+            &targets(),
+        )
+        .expect("valid");
+        let doc: Value = serde_json::from_slice(&a.fields).expect("json");
+        assert_eq!(doc["summary_sections"][0]["title"], "Results");
+        assert!(doc["summary"].is_null());
 
         let r = json!({"schema_version": 1, "id": "tobacco:ab1", "model": "als",
                        "related": [{"id": "tobacco:cd2", "score": 0.5}]});
