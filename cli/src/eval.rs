@@ -160,6 +160,11 @@ pub struct Paper {
     pub title: String,
     pub abstract_text: String,
     pub body: String,
+    /// The body by section: (section name, its paragraphs separated by blank lines).
+    pub chapters: Vec<(String, String)>,
+    /// "Last, First", in order.
+    pub authors: Vec<String>,
+    pub year: Option<i64>,
 }
 
 /// The papers of `split` (`train`, `val`, `test`) in `dir`.
@@ -184,7 +189,39 @@ pub fn papers(dir: &Path, split: &str) -> Result<Vec<Paper>> {
             .as_array()
             .map(|b| b.iter().filter_map(|p| p["text"].as_str()).collect())
             .unwrap_or_default();
+        let mut chapters: Vec<(String, String)> = Vec::new();
+        for p in paper["pdf_parse"]["body_text"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let (Some(section), Some(text)) = (p["section"].as_str(), p["text"].as_str()) else {
+                continue;
+            };
+            match chapters.last_mut() {
+                Some((name, t)) if name == section => {
+                    t.push_str("\n\n");
+                    t.push_str(text);
+                }
+                _ => chapters.push((section.to_owned(), text.to_owned())),
+            }
+        }
+        let authors = paper["authors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| {
+                let last = a["last"].as_str()?;
+                Some(format!(
+                    "{last}, {}",
+                    a["first"].as_str().unwrap_or_default()
+                ))
+            })
+            .collect();
         out.push(Paper {
+            chapters,
+            authors,
+            year: paper["year"].as_i64(),
             title: paper["title"].as_str().unwrap_or_default().to_owned(),
             abstract_text: paper["abstract"]
                 .as_str()

@@ -177,6 +177,10 @@ enum SampleCommand {
         database: String,
         #[arg(long, env = "DOCSTREAM_MONGO_COLLECTION", default_value = "etds")]
         collection: String,
+        /// Lay out real papers as the theses: the ACLSum folder `scripts/aclsum` makes
+        /// (titles, authors, abstracts, sections as chapters) instead of generated text.
+        #[arg(long)]
+        papers: Option<PathBuf>,
     },
 }
 
@@ -305,8 +309,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             mongo_url,
             database,
             collection,
+            papers,
         }) => {
-            let n = sample::load_etds(&mongo_url, &database, &collection, &pdf_dir, count).await?;
+            let n = sample::load_etds(
+                &mongo_url,
+                &database,
+                &collection,
+                &pdf_dir,
+                count,
+                papers.as_deref(),
+            )
+            .await?;
             println!(
                 "loaded {n} ETDs into {database}.{collection}, their PDFs in {}",
                 pdf_dir.display()

@@ -162,14 +162,51 @@ pub fn etd_record(i: usize, title: &str) -> Value {
     })
 }
 
-/// Writes `count` generated theses as PDFs under `dir` and their records into the
-/// MongoDB collection (with `updated_at` and `pdf`, as the source expects).
+/// A DSpace record for a real paper laid out as a thesis: its title, authors and
+/// abstract; a department from its subject (speech: ECE; morphology, syntax, grammar:
+/// English; else Computer Science); every third a master's thesis.
+pub fn paper_record(i: usize, p: &crate::eval::Paper) -> Value {
+    let mut r = etd_record(i, &p.title);
+    let text = format!("{} {}", p.title, p.abstract_text).to_lowercase();
+    let department = if ["speech", "acoustic", "spoken"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
+        "Electrical and Computer Engineering"
+    } else if ["morpholog", "syntax", "grammar", "linguistic theory"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
+        "English"
+    } else {
+        "Computer Science"
+    };
+    r["contributor-department"] = json!(department);
+    r["subject-none"] = json!(["computational linguistics", department.to_lowercase()]);
+    r["description-abstract"] = json!(p.abstract_text);
+    if let Some(a) = p.authors.first() {
+        r["contributor-author"] = json!(a);
+    }
+    if p.authors.len() > 1 {
+        r["contributor-committeechair"] = json!(p.authors[p.authors.len() - 1]);
+    }
+    if let Some(y) = p.year {
+        r["date-issued"] = json!(format!("{y}-05-{:02}", 1 + i % 28));
+    }
+    r
+}
+
+/// Writes `count` theses as PDFs under `dir` and their records into the MongoDB
+/// collection (with `updated_at` and `pdf`, as the source expects): generated ones, or,
+/// with `papers` (the ACLSum folder), real papers laid out as theses (title, authors,
+/// abstract, their sections as chapters).
 pub async fn load_etds(
     mongo_url: &str,
     database: &str,
     collection: &str,
     dir: &std::path::Path,
     count: usize,
+    papers: Option<&std::path::Path>,
 ) -> Result<usize> {
     use mongodb::bson::{DateTime, Document};
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
@@ -178,13 +215,39 @@ pub async fn load_etds(
         .await
         .context("connect to MongoDB/FerretDB (DOCSTREAM_MONGO_URL)")?;
     let etds = client.database(database).collection::<Document>(collection);
+    let real = match papers {
+        Some(p) => {
+            let mut all = Vec::new();
+            for split in ["test", "val", "train"] {
+                all.extend(crate::eval::papers(p, split)?);
+            }
+            anyhow::ensure!(
+                all.len() >= count,
+                "{count} theses asked, {} papers in {}",
+                all.len(),
+                p.display()
+            );
+            all
+        }
+        None => Vec::new(),
+    };
     let mut docs = Vec::new();
     for i in 0..count {
-        let g = samples::pdf::thesis(i as u64 + 1, 6 + i % 7);
+        let (g, record) = match real.get(i) {
+            Some(p) => {
+                let author = p.authors.first().cloned().unwrap_or_default();
+                let g = samples::pdf::thesis_of(&p.title, &author, &p.abstract_text, &p.chapters);
+                (g, paper_record(i, p))
+            }
+            None => {
+                let g = samples::pdf::thesis(i as u64 + 1, 6 + i % 7);
+                let title = g.pages[0].lines().next().unwrap_or("A thesis").to_owned();
+                (g, etd_record(i, &title))
+            }
+        };
         let path = dir.join(format!("thesis-{i:04}.pdf"));
         std::fs::write(&path, &g.bytes).with_context(|| format!("write {}", path.display()))?;
-        let title = g.pages[0].lines().next().unwrap_or("A thesis").to_owned();
-        let mut d: Document = mongodb::bson::to_document(&etd_record(i, &title))?;
+        let mut d: Document = mongodb::bson::to_document(&record)?;
         d.insert("pdf", format!("file://{}", path.display()));
         d.insert("updated_at", DateTime::now());
         docs.push(d);
@@ -227,6 +290,31 @@ mod tests {
                 format!("etd:10919/{}", 900_000 + i)
             );
         }
+    }
+
+    #[test]
+    fn a_paper_becomes_a_dspace_record_with_its_metadata() {
+        let p = crate::eval::Paper {
+            id: "P01-1".into(),
+            title: "Speech recognition for all".into(),
+            abstract_text: "We recognise spoken words.".into(),
+            body: String::new(),
+            chapters: Vec::new(),
+            authors: vec!["Lovelace, Ada".into(), "Babbage, Charles".into()],
+            year: Some(2019),
+        };
+        let r: contracts::DspaceRecord =
+            serde_json::from_value(paper_record(4, &p)).expect("a DSpace record");
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(
+            json["contributor-department"],
+            "Electrical and Computer Engineering"
+        );
+        assert_eq!(json["description-abstract"], "We recognise spoken words.");
+        assert_eq!(json["contributor-author"], "Lovelace, Ada");
+        assert!(json["date-issued"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("2019-")));
     }
 
     #[test]

@@ -252,6 +252,114 @@ pub fn thesis(seed: u64, pages: usize) -> Generated {
     }
 }
 
+/// Pages filled line by line from the top, a new page when one is full.
+struct Flow {
+    pages: Vec<Page>,
+    y: u32,
+}
+
+impl Flow {
+    const TOP: u32 = 720;
+    const BOTTOM: u32 = 72;
+
+    fn new() -> Self {
+        Self {
+            pages: vec![Page::new()],
+            y: Self::TOP,
+        }
+    }
+
+    fn page(&mut self) -> &mut Page {
+        if self.y < Self::BOTTOM {
+            self.pages.push(Page::new());
+            self.y = Self::TOP;
+        }
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    fn heading(&mut self, text: &str) {
+        if self.y < Self::BOTTOM + 60 {
+            self.y = 0; // a heading starts a page rather than end one
+        }
+        let y = self.y;
+        let page = self.page();
+        let y = if page.text.is_empty() { Flow::TOP } else { y };
+        page.show("F2", 14, 72, y, text);
+        page.text.push(text.to_owned());
+        self.y = y.saturating_sub(28);
+    }
+
+    /// One paragraph in lines of at most 85 chars, then a blank line.
+    fn paragraph(&mut self, text: &str) {
+        let mut line = String::new();
+        let mut lines = Vec::new();
+        for word in text.split_whitespace() {
+            if !line.is_empty() && line.len() + 1 + word.len() > 85 {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+        for l in lines {
+            let y = self.y;
+            let page = self.page();
+            let y = if page.text.is_empty() && y < Flow::BOTTOM {
+                Flow::TOP
+            } else {
+                y.max(Flow::BOTTOM)
+            };
+            page.show("F1", 11, 72, y, &l);
+            page.text.push(l);
+            self.y = y.saturating_sub(14);
+        }
+        self.y = self.y.saturating_sub(8);
+    }
+}
+
+/// A thesis laid out from real text: a title page (title, author, degree line), the
+/// abstract under `Abstract`, then each chapter under `Chapter N <title>`, pages
+/// filled line by line. Characters outside ASCII print as `?`.
+pub fn thesis_of(
+    title: &str,
+    author: &str,
+    abstract_text: &str,
+    chapters: &[(String, String)],
+) -> Generated {
+    let mut front = Page::new();
+    front.show("F2", 18, 72, 600, title);
+    front.show("F1", 12, 72, 560, author);
+    front.show("F1", 12, 72, 530, "Dissertation submitted to the Faculty");
+    front.text.push(format!(
+        "{title}\n{author}\nDissertation submitted to the Faculty"
+    ));
+    let mut flow = Flow::new();
+    flow.heading("Abstract");
+    flow.paragraph(abstract_text);
+    for (i, (name, text)) in chapters.iter().enumerate() {
+        flow.heading(&format!("Chapter {} {name}", i + 1));
+        for p in text.split("\n\n").filter(|p| !p.trim().is_empty()) {
+            flow.paragraph(p);
+        }
+    }
+    let mut pages = vec![front];
+    pages.extend(flow.pages.into_iter().filter(|p| !p.text.is_empty()));
+    for (i, page) in pages.iter_mut().enumerate().skip(1) {
+        page.show("F1", 10, 300, 40, &format!("{}", i + 1));
+    }
+    let texts = pages.iter().map(|p| p.text.join("\n")).collect();
+    let streams: Vec<Vec<u8>> = pages.into_iter().map(|p| p.ops.into_bytes()).collect();
+    Generated {
+        bytes: assemble(&streams, None),
+        pages: texts,
+    }
+}
+
 fn cap(w: &str) -> String {
     let mut c = w.chars();
     c.next()
@@ -492,6 +600,33 @@ mod tests {
         assert!(a.bytes.starts_with(b"%PDF-1.4"));
         assert!(a.text().contains("efficient"));
         assert!(a.text().contains("Chapter 1"));
+    }
+
+    #[test]
+    fn a_thesis_of_real_text_has_its_chapters_on_filled_pages() {
+        let body = "The model learns from data. ".repeat(400);
+        let chapters = vec![
+            ("Introduction".to_owned(), body.clone()),
+            ("Methods".to_owned(), format!("{body}\n\n{body}")),
+        ];
+        let g = thesis_of(
+            "Learning (Well)",
+            "Ada Lovelace",
+            "We study learning.",
+            &chapters,
+        );
+        assert!(g.bytes.starts_with(b"%PDF-1.4"));
+        assert!(g.pages.len() > 6, "{} pages", g.pages.len());
+        let text = g.text();
+        for want in [
+            "Learning (Well)",
+            "Abstract",
+            "Chapter 1 Introduction",
+            "Chapter 2 Methods",
+        ] {
+            assert!(text.contains(want), "{want}");
+        }
+        assert!(g.pages.iter().skip(1).all(|p| p.lines().count() <= 48));
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub struct Search {
     pub facets: Vec<String>,
     /// `field = value` filters, all of which must hold.
     pub filters: Vec<(String, String)>,
-    /// Facet fields a document must have a value for.
+    /// Fields a document must have a value for: facets, or the text fields snippets
+    /// come from (`summary`, `abstract`, ...).
     pub has: Vec<String>,
     pub size: usize,
     /// Around each highlighted term in snippets.
@@ -148,7 +149,12 @@ pub fn body(s: &Search) -> Result<Value> {
         filter.push(json!({ "term": { facet_field(field)?: value } }));
     }
     for field in &s.has {
-        filter.push(json!({ "exists": { "field": facet_field(field)? } }));
+        let f = if HIGHLIGHTED.contains(&field.as_str()) || field == "summary_sections.summary" {
+            field.clone()
+        } else {
+            facet_field(field)?
+        };
+        filter.push(json!({ "exists": { "field": f } }));
     }
     let mut aggs = Map::new();
     for facet in &s.facets {

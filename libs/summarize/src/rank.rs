@@ -160,6 +160,9 @@ pub fn textrank(vectors: &[Sparse]) -> Vec<f64> {
     rank
 }
 
+/// Sentences at least this similar to a chosen one are never chosen.
+pub const NEAR_COPY: f64 = 0.9;
+
 /// The chosen sentences' indices, in document order: greedy by maximal marginal
 /// relevance (`lambda` between rank, scaled to 0..1, and redundancy), each taken
 /// only while the summary stays within `budget` chars and `max_sentences`; the
@@ -190,6 +193,10 @@ pub fn choose(
                 .iter()
                 .map(|&c| f64::from(cosine(&vectors[i], &vectors[c])))
                 .fold(0f64, f64::max);
+            if redundancy >= NEAR_COPY {
+                // a near copy of a chosen sentence is never worth its length
+                continue;
+            }
             let value = lambda * scaled[i] - (1.0 - lambda) * redundancy;
             if best.is_none_or(|(b, _)| value > b) {
                 best = Some((value, pos));
@@ -246,6 +253,9 @@ mod tests {
         let lengths: Vec<usize> = s.iter().map(|x| x.len()).collect();
         let chosen = choose(&[1.0, 0.99, 0.5], &v, &lengths, 200, 2, 0.6);
         assert_eq!(chosen, [0, 2], "the near copy left out");
+        // only copies: one is taken, however much budget is left
+        let same = vectors(&[s[0], s[0], s[0]]);
+        assert_eq!(choose(&[1.0, 1.0, 1.0], &same, &lengths, 500, 3, 1.0), [0]);
         let chosen = choose(&[1.0, 0.99, 0.5], &v, &lengths, 60, 3, 0.6);
         assert_eq!(chosen, [0], "the second does not fit in 60 chars");
         assert_eq!(

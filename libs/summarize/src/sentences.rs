@@ -154,7 +154,12 @@ fn is_abbreviation(before: &str) -> bool {
         .trim_matches(|c: char| c == '"' || c == '\'');
     let lower = word.to_lowercase();
     let single = word.chars().count() == 1 && word.chars().all(char::is_alphabetic);
-    single || ABBREVIATIONS.contains(&lower.as_str())
+    // dotted initials: `R.J`, `U.S`, `e.g`
+    let dotted = word.contains('.')
+        && word
+            .split('.')
+            .all(|p| (1..=2).contains(&p.chars().count()) && p.chars().all(char::is_alphabetic));
+    single || dotted || ABBREVIATIONS.contains(&lower.as_str())
 }
 
 /// Whether a sentence is prose worth summarising: at least 6 words, most of them
@@ -176,6 +181,11 @@ pub fn is_prose(s: &str) -> bool {
     if upper * 10 >= letters.len() * 7 {
         return false;
     }
+    // a `?` inside a sentence is a symbol the extraction could not map (formulas)
+    let inner = s.trim_end_matches(|c: char| !c.is_alphanumeric());
+    if inner.contains('?') {
+        return false;
+    }
     let lower = s.to_lowercase();
     !(lower.contains("exhibit") && words.len() < 10)
 }
@@ -191,11 +201,13 @@ mod tests {
     #[test]
     fn sentences_end_at_stops_but_not_at_abbreviations_or_initials() {
         let t = "Mr. Brown asked about sales at R. J. Reynolds in the U.S. market today. \
+                 R.J. Reynolds discusses nicotine with the Federal Trade Commission. \
                  The witness said sales fell by 5 percent in 1998. Did they fall further after that year?";
         assert_eq!(
             texts(t),
             [
                 "Mr. Brown asked about sales at R. J. Reynolds in the U.S. market today.",
+                "R.J. Reynolds discusses nicotine with the Federal Trade Commission.",
                 "The witness said sales fell by 5 percent in 1998.",
                 "Did they fall further after that year?"
             ]
@@ -207,6 +219,9 @@ mod tests {
         let t = "INTRODUCTION\nThe company reported that its profits\nfell sharply after the settle-\nment was signed in 1998.\n\n\
                  PLAINTIFF'S EXHIBIT 12\n2023456789 2023456790 2023456791 2023456792 2023456793 2023456794\n\
                  A P P E A R A N C E S\nQ. Did you review the sales figures for the year?\nA. Yes, I reviewed all of them with the controller.\n";
+        assert!(!is_prose(
+            "The loss ?i = argmax y?Y p of the model (1) where G is a delay."
+        ));
         assert_eq!(
             texts(t),
             [

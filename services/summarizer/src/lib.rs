@@ -91,6 +91,28 @@ pub fn chapters<'t>(text: &'t str, sections: &'t [contracts::Section]) -> Vec<(&
         .collect()
 }
 
+/// A section that is not a chapter to summarise: the abstract (the thesis's own
+/// summary), references, acknowledgments, appendices, the table of contents.
+pub fn is_apparatus(title: &str) -> bool {
+    let t = title.trim().to_lowercase();
+    let name = t
+        .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')
+        .trim_end_matches(':');
+    [
+        "abstract",
+        "references",
+        "bibliography",
+        "acknowledgments",
+        "acknowledgements",
+        "acknowledgment",
+        "acknowledgement",
+        "table of contents",
+        "contents",
+    ]
+    .contains(&name)
+        || name.starts_with("appendix")
+}
+
 /// The summary of a processed document, or `None` when it has no usable text.
 pub fn summary_of(doc: &Processed, method: &dyn Summarizer, s: &Settings) -> Option<Summary> {
     let one = |text: &str, budget: Budget| -> Option<String> {
@@ -103,6 +125,7 @@ pub fn summary_of(doc: &Processed, method: &dyn Summarizer, s: &Settings) -> Opt
             let text = d.fulltext.as_deref().unwrap_or_default();
             let sections: Vec<SectionSummary> = chapters(text, &d.sections)
                 .into_iter()
+                .filter(|(title, _)| !is_apparatus(title))
                 .filter(|(_, t)| t.chars().count() >= s.min_section_chars)
                 .filter_map(|(title, t)| {
                     Some(SectionSummary {
@@ -208,6 +231,22 @@ mod tests {
         let e =
             Settings::from_vars(&vars(&[("DOCSTREAM_SUMMARY_CHARS", "10")])).expect_err("small");
         assert!(e.to_string().contains("DOCSTREAM_SUMMARY_CHARS"), "{e}");
+    }
+
+    #[test]
+    fn the_abstract_references_and_appendices_are_not_chapters() {
+        for t in [
+            "Abstract",
+            "REFERENCES",
+            "Acknowledgments:",
+            "Appendix A Proofs",
+            "7 References",
+        ] {
+            assert!(is_apparatus(t), "{t}");
+        }
+        for t in ["Chapter 1 Introduction", "3.2 Related Work", "Results"] {
+            assert!(!is_apparatus(t), "{t}");
+        }
     }
 
     #[test]
