@@ -241,6 +241,7 @@ pub fn summaries(
     split: &str,
     options: summarize::Options,
     dump: Option<&Path>,
+    minilm: Option<&Path>,
 ) -> Result<()> {
     use std::io::Write as _;
     use summarize::{Budget, Summarizer};
@@ -261,19 +262,33 @@ pub fn summaries(
     let mut dump = dump
         .map(|p| std::fs::File::create(p).with_context(|| format!("create {}", p.display())))
         .transpose()?;
-    let methods = ["summarizer", "lead", "tf-idf textrank"];
-    let mut sums = [[0f64; 3]; 3];
+    let embedder = minilm
+        .map(|dir| embed::Embedder::load(dir, embed::Options::default()))
+        .transpose()?;
+    let methods = ["summarizer", "lead", "tf-idf textrank", "minilm textrank"];
+    let mut sums = [[0f64; 3]; 4];
     let started = std::time::Instant::now();
     for p in &papers {
         let budget = Budget {
             chars: p.abstract_text.chars().count(),
             sentences: usize::MAX,
         };
-        let outputs = [
+        let mut outputs = vec![
             ours.summarize(&p.body, budget),
             summarize::lead(&p.body, budget),
             plain.summarize(&p.body, budget),
         ];
+        if let Some(e) = &embedder {
+            // the same method with the sentences' MiniLM embeddings as similarities
+            let candidates = ours.candidates(&p.body);
+            let mut dense = Vec::with_capacity(candidates.len());
+            for chunk in candidates.chunks(32) {
+                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                dense.extend(e.embed(&refs)?);
+            }
+            let sim = summarize::rank::Similarity::dense(&dense);
+            outputs.push(ours.choose(&candidates, &sim, budget));
+        }
         for (m, sentences) in outputs.iter().enumerate() {
             let summary = sentences.join(" ");
             let r = scorer.score(&p.abstract_text, &summary);
@@ -302,7 +317,11 @@ pub fn summaries(
         "{:<18} {:>7} {:>7} {:>7}",
         "F1 x 100", "ROUGE-1", "ROUGE-2", "ROUGE-L"
     );
-    for (m, name) in methods.iter().enumerate() {
+    for (m, name) in methods
+        .iter()
+        .enumerate()
+        .take(outputs_per_paper(embedder.is_some()))
+    {
         println!(
             "{name:<18} {:>7.1} {:>7.1} {:>7.1}",
             mean(m, 0),
@@ -316,4 +335,10 @@ pub fn summaries(
         mean(1, 0)
     );
     Ok(())
+}
+
+/// Methods scored per paper: the summarizer, Lead, TF-IDF TextRank, and with a model
+/// the summarizer's method on MiniLM similarities.
+fn outputs_per_paper(minilm: bool) -> usize {
+    3 + usize::from(minilm)
 }

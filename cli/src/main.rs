@@ -121,6 +121,10 @@ enum EvalCommand {
         /// Also write every summary as JSON lines here (to score them elsewhere).
         #[arg(long)]
         dump: Option<PathBuf>,
+        /// Also score the method on the sentences' MiniLM embeddings as similarities
+        /// (the model of scripts/model; minutes of embedding).
+        #[arg(long)]
+        minilm: bool,
     },
 }
 
@@ -342,6 +346,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             lambda,
             lead,
             dump,
+            minilm,
         }) => {
             let papers = papers.unwrap_or_else(|| eval::aclsum_dir(&std::env::vars().collect()));
             let d = summarize::Options::default();
@@ -350,7 +355,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 lead: lead.unwrap_or(d.lead),
                 ..d
             };
-            eval::summaries(&papers, &split, options, dump.as_deref()).map(|()| ExitCode::SUCCESS)
+            let model = minilm.then(|| embed::model_dir(&std::env::vars().collect()));
+            eval::summaries(&papers, &split, options, dump.as_deref(), model.as_deref())
+                .map(|()| ExitCode::SUCCESS)
         }
         Command::Roundtrip { es_url } => roundtrip::run(&kafka, &es_url)
             .await

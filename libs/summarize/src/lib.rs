@@ -101,12 +101,25 @@ impl Summarizer for Extractive {
 
     fn summarize(&self, text: &str, budget: Budget) -> Vec<String> {
         let candidates = self.candidates(text);
+        let words: Vec<Vec<String>> = candidates.iter().map(|s| self.words.of(s)).collect();
+        let sim = rank::Similarity::tfidf(&rank::tfidf(&words));
+        self.choose(&candidates, &sim, budget)
+    }
+}
+
+impl Extractive {
+    /// The summary of `candidates` (from [`Extractive::candidates`]) given their
+    /// similarities: TextRank, the lead bonus, MMR under the budget.
+    pub fn choose(
+        &self,
+        candidates: &[String],
+        sim: &rank::Similarity,
+        budget: Budget,
+    ) -> Vec<String> {
         if candidates.is_empty() || budget.sentences == 0 {
             return Vec::new();
         }
-        let words: Vec<Vec<String>> = candidates.iter().map(|s| self.words.of(s)).collect();
-        let vectors = rank::tfidf(&words);
-        let mut scores = rank::textrank(&vectors);
+        let mut scores = rank::textrank(sim);
         #[allow(clippy::cast_precision_loss)]
         let n = scores.len().max(2) as f64 - 1.0;
         for (i, s) in scores.iter_mut().enumerate() {
@@ -117,7 +130,7 @@ impl Summarizer for Extractive {
         let lengths: Vec<usize> = candidates.iter().map(|s| s.chars().count()).collect();
         rank::choose(
             &scores,
-            &vectors,
+            sim,
             &lengths,
             budget.chars,
             budget.sentences,

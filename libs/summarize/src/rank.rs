@@ -1,7 +1,7 @@
 //! Ranking sentences, pure: each sentence a TF-IDF vector of its stemmed words (stop
 //! words left out; IDF over the document's sentences), a graph of their cosine
 //! similarities ranked by PageRank (TextRank with TF-IDF weights, as continuous
-//! LexRank), then a greedy choice under a length budget with maximal marginal
+//! LexRank; or any other [`Similarity`], the sentences' embeddings), then a greedy choice under a length budget with maximal marginal
 //! relevance: each next sentence the best by `λ · rank − (1 − λ) · similarity to the
 //! chosen`, so two near-identical sentences are not both taken.
 
@@ -117,24 +117,64 @@ pub fn cosine(a: &Sparse, b: &Sparse) -> f32 {
     s
 }
 
+/// Pairwise similarities of `n` sentences, row-major, the diagonal 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Similarity {
+    pub n: usize,
+    values: Vec<f64>,
+}
+
+impl Similarity {
+    /// From any symmetric similarity of sentence `i` and `j` (negative ones as 0).
+    pub fn from_fn(n: usize, f: impl Fn(usize, usize) -> f64) -> Self {
+        let mut values = vec![0f64; n * n];
+        for i in 0..n {
+            for j in i + 1..n {
+                let s = f(i, j).max(0.0);
+                values[i * n + j] = s;
+                values[j * n + i] = s;
+            }
+        }
+        Self { n, values }
+    }
+
+    /// The TF-IDF cosines.
+    pub fn tfidf(vectors: &[Sparse]) -> Self {
+        Self::from_fn(vectors.len(), |i, j| {
+            f64::from(cosine(&vectors[i], &vectors[j]))
+        })
+    }
+
+    /// Dot products of L2-normalised dense vectors (sentence embeddings).
+    pub fn dense(vectors: &[Vec<f32>]) -> Self {
+        Self::from_fn(vectors.len(), |i, j| {
+            f64::from(
+                vectors[i]
+                    .iter()
+                    .zip(&vectors[j])
+                    .map(|(a, b)| a * b)
+                    .sum::<f32>(),
+            )
+        })
+    }
+
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        self.values[i * self.n + j]
+    }
+
+    fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.n..(i + 1) * self.n]
+    }
+}
+
 /// PageRank over the similarity graph (no self loops), damping 0.85, until the ranks
 /// change by less than 1e-6 or 100 iterations; ranks sum to 1.
-pub fn textrank(vectors: &[Sparse]) -> Vec<f64> {
-    let n = vectors.len();
+pub fn textrank(sim: &Similarity) -> Vec<f64> {
+    let n = sim.n;
     if n == 0 {
         return Vec::new();
     }
-    let mut sim = vec![0f64; n * n];
-    for i in 0..n {
-        for j in i + 1..n {
-            let s = f64::from(cosine(&vectors[i], &vectors[j]));
-            sim[i * n + j] = s;
-            sim[j * n + i] = s;
-        }
-    }
-    let out: Vec<f64> = (0..n)
-        .map(|i| sim[i * n..(i + 1) * n].iter().sum())
-        .collect();
+    let out: Vec<f64> = (0..n).map(|i| sim.row(i).iter().sum()).collect();
     #[allow(clippy::cast_precision_loss)]
     let nf = n as f64;
     let mut rank = vec![1.0 / nf; n];
@@ -142,12 +182,12 @@ pub fn textrank(vectors: &[Sparse]) -> Vec<f64> {
         let mut next = vec![0.15 / nf; n];
         for (i, r) in rank.iter().enumerate() {
             if out[i] == 0.0 {
-                // a sentence sharing no word spreads its rank evenly
+                // a sentence like no other spreads its rank evenly
                 next.iter_mut().for_each(|x| *x += 0.85 * r / nf);
                 continue;
             }
             let share = 0.85 * r / out[i];
-            for (x, s) in next.iter_mut().zip(&sim[i * n..(i + 1) * n]) {
+            for (x, s) in next.iter_mut().zip(sim.row(i)) {
                 *x += share * s;
             }
         }
@@ -166,10 +206,11 @@ pub const NEAR_COPY: f64 = 0.9;
 /// The chosen sentences' indices, in document order: greedy by maximal marginal
 /// relevance (`lambda` between rank, scaled to 0..1, and redundancy), each taken
 /// only while the summary stays within `budget` chars and `max_sentences`; the
-/// best-ranked sentence is taken even when it alone is longer.
+/// best-ranked sentence is taken even when it alone is longer; a near copy of a
+/// chosen sentence never.
 pub fn choose(
     scores: &[f64],
-    vectors: &[Sparse],
+    sim: &Similarity,
     lengths: &[usize],
     budget: usize,
     max_sentences: usize,
@@ -189,12 +230,8 @@ pub fn choose(
             if !chosen.is_empty() && used + lengths[i] + 1 > budget {
                 continue;
             }
-            let redundancy = chosen
-                .iter()
-                .map(|&c| f64::from(cosine(&vectors[i], &vectors[c])))
-                .fold(0f64, f64::max);
+            let redundancy = chosen.iter().map(|&c| sim.get(i, c)).fold(0f64, f64::max);
             if redundancy >= NEAR_COPY {
-                // a near copy of a chosen sentence is never worth its length
                 continue;
             }
             let value = lambda * scaled[i] - (1.0 - lambda) * redundancy;
@@ -215,9 +252,11 @@ pub fn choose(
 mod tests {
     use super::*;
 
-    fn vectors(sentences: &[&str]) -> Vec<Sparse> {
+    fn vectors(sentences: &[&str]) -> Similarity {
         let w = Words::default();
-        tfidf(&sentences.iter().map(|s| w.of(s)).collect::<Vec<_>>())
+        Similarity::tfidf(&tfidf(
+            &sentences.iter().map(|s| w.of(s)).collect::<Vec<_>>(),
+        ))
     }
 
     #[test]
@@ -258,10 +297,15 @@ mod tests {
         assert_eq!(choose(&[1.0, 1.0, 1.0], &same, &lengths, 500, 3, 1.0), [0]);
         let chosen = choose(&[1.0, 0.99, 0.5], &v, &lengths, 60, 3, 0.6);
         assert_eq!(chosen, [0], "the second does not fit in 60 chars");
+        let one = vectors(&s[..1]);
         assert_eq!(
-            choose(&[1.0], &v[..1], &[500], 10, 3, 0.6),
+            choose(&[1.0], &one, &[500], 10, 3, 0.6),
             [0],
             "the best even when long"
         );
+        // dense similarities: dot products of normalised vectors, negatives as 0
+        let d = Similarity::dense(&[vec![1.0, 0.0], vec![0.8, 0.6], vec![-1.0, 0.0]]);
+        assert!((d.get(0, 1) - 0.8).abs() < 1e-6);
+        assert!(d.get(0, 2) == 0.0 && d.get(1, 1) == 0.0);
     }
 }

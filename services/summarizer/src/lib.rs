@@ -234,6 +234,40 @@ mod tests {
     }
 
     #[test]
+    fn the_shared_deposition_pages_are_all_boilerplate_and_get_no_summary() {
+        // the shared UCSF record holds a deposition's first three pages: caption, index,
+        // appearances; none of it is testimony
+        let Some(path) = testkit::shared_data("tobacco_demo.json") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).expect("tobacco_demo.json");
+        let body = text.split_once('\n').map_or(text.as_str(), |(_, b)| b);
+        let doc: contracts::UcsfDocument = serde_json::from_str(body).expect("a UCSF record");
+        let (cleaned, _) = textclean::clean_pages(
+            doc.text_content
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (u32::try_from(i + 1).unwrap_or(0), p.content.as_str())),
+        );
+        let method = summarize::Extractive::default();
+        let s = Settings::from_vars(&Vars::new()).expect("defaults");
+        let got = method.summarize(&cleaned, s.document);
+        assert!(
+            got.iter()
+                .all(|x| !summarize::boilerplate::is_boilerplate(x)),
+            "{got:?}"
+        );
+        let unfiltered = summarize::Extractive::new(summarize::Options {
+            drop_boilerplate: false,
+            ..summarize::Options::default()
+        });
+        assert!(
+            !unfiltered.summarize(&cleaned, s.document).is_empty(),
+            "without the filter the caption and appearances would be the summary"
+        );
+    }
+
+    #[test]
     fn the_abstract_references_and_appendices_are_not_chapters() {
         for t in [
             "Abstract",
