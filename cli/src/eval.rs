@@ -9,7 +9,9 @@
 //! ACLSum paper of a split with the summarizer's method and its budget set to the
 //! abstract's length, and prints ROUGE-1, ROUGE-2 and ROUGE-L F1 against the abstract
 //! for it, for Lead and for a plain TF-IDF TextRank (no MMR, no boilerplate filter);
-//! last `ROUGE-1 vs abstract (<split>): summarizer X, lead Y`.
+//! last `ROUGE-1 vs abstract (<split>): summarizer X, lead Y`. `eval recommend` trains
+//! the recommender's method on click sessions and measures the next click of held-out
+//! ones against the popularity baseline; last `hit-rate@20: recommender X, popularity Y`.
 
 use std::path::Path;
 
@@ -341,4 +343,54 @@ pub fn summaries(
 /// the summarizer's method on MiniLM similarities.
 fn outputs_per_paper(minilm: bool) -> usize {
     3 + usize::from(minilm)
+}
+
+/// Runs the recommendation evaluation on the sessions in `path` and prints it.
+pub fn recommend(path: &Path, k: usize, test_every: usize) -> Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+    let mut sessions: Vec<Vec<String>> = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: not JSON", path.display(), n + 1))?;
+        let items = v["items"]
+            .as_array()
+            .with_context(|| format!("{}:{}: no \"items\" list", path.display(), n + 1))?
+            .iter()
+            .filter_map(|d| d.as_str().map(str::to_owned))
+            .collect();
+        sessions.push(items);
+    }
+    anyhow::ensure!(test_every >= 2, "--test-every must be at least 2");
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for (i, s) in sessions.into_iter().enumerate() {
+        if i % test_every == test_every - 1 {
+            test.push(s);
+        } else {
+            train.push(s);
+        }
+    }
+    let (ours, pop) = recommend::evaluate(&train, &test, k, recommend::Options::default());
+    println!(
+        "{} training sessions, {} test sessions ({} with a next click to predict), k = {k}",
+        train.len(),
+        test.len(),
+        ours.cases
+    );
+    println!(
+        "recommender: hit-rate@{k} {:.3}, MRR@{k} {:.3}",
+        ours.hit_rate, ours.mrr
+    );
+    println!(
+        "popularity:  hit-rate@{k} {:.3}, MRR@{k} {:.3}",
+        pop.hit_rate, pop.mrr
+    );
+    println!(
+        "hit-rate@{k}: recommender {:.3}, popularity {:.3}",
+        ours.hit_rate, pop.hit_rate
+    );
+    Ok(())
 }

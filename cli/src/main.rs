@@ -102,6 +102,18 @@ enum EvalCommand {
         #[arg(long, default_value_t = 10_000)]
         sample: usize,
     },
+    /// Train the recommender's method on click sessions (JSON lines as `docstream
+    /// sample sessions` writes them) and measure the next click of held-out sessions:
+    /// hit rate and MRR at k for it and for the popularity baseline.
+    Recommend {
+        #[arg(long)]
+        sessions: PathBuf,
+        #[arg(long, default_value_t = 20)]
+        k: usize,
+        /// Every n-th session is held out for testing.
+        #[arg(long, default_value_t = 5)]
+        test_every: usize,
+    },
     /// Summarise each ACLSum paper's body with the summarizer's method, budget the
     /// abstract's length, and print ROUGE-1/2/L F1 against the abstract for it, Lead and
     /// a plain TF-IDF TextRank.
@@ -185,6 +197,15 @@ enum SampleCommand {
         /// (titles, authors, abstracts, sections as chapters) instead of generated text.
         #[arg(long)]
         papers: Option<PathBuf>,
+    },
+    /// Click sessions over the sample collections' documents (users following topics,
+    /// popular documents, noise), as JSON lines on standard output: one
+    /// `{"session": .., "items": [ids]}` per session.
+    Sessions {
+        #[arg(long, default_value_t = 5000)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -330,6 +351,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sample(SampleCommand::Sessions { count, seed }) => {
+            use std::io::Write as _;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for (i, items) in samples::sessions::sessions(count, seed).iter().enumerate() {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"session": format!("s{i}"), "items": items})
+                )?;
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(EvalCommand::Recommend {
+            sessions,
+            k,
+            test_every,
+        }) => eval::recommend(&sessions, k, test_every).map(|()| ExitCode::SUCCESS),
         Command::Eval(EvalCommand::Clusters {
             etds,
             k,

@@ -4,7 +4,8 @@
 //! the clusterer finds the departments. The 400 shared records are measured by hand
 //! in release (BENCHMARKS.md: minutes of embedding on two cores). `docstream eval
 //! summaries` on the val split of the ACLSum papers scripts/aclsum fetched: beats Lead,
-//! prints the ROUGE line, every summary within its budget.
+//! prints the ROUGE line, every summary within its budget. `docstream eval recommend` on
+//! generated sessions: the co-clicks beat popularity.
 
 use std::process::Command;
 
@@ -123,32 +124,17 @@ fn aclsum() -> std::path::PathBuf {
 fn summaries_of_the_val_papers_beat_lead_and_print_the_rouge_line() {
     let dump =
         std::env::temp_dir().join(format!("docstream-summaries-{}.jsonl", std::process::id()));
-    let out = Command::new(env!("CARGO_BIN_EXE_docstream"))
+    let stdout = run(Command::new(env!("CARGO_BIN_EXE_docstream"))
         .args(["eval", "summaries", "--split", "val", "--papers"])
         .arg(aclsum())
         .arg("--dump")
-        .arg(&dump)
-        .output()
-        .expect("run docstream");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(&dump));
     let last = stdout.lines().last().unwrap_or_default();
-    let figure = |name: &str| -> f64 {
-        last.split(&format!("{name} "))
-            .nth(1)
-            .and_then(|r| r.split(',').next())
-            .and_then(|x| x.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {name} figure in {last:?}"))
-    };
     assert!(
         last.starts_with("ROUGE-1 vs abstract (val): summarizer "),
         "{last}"
     );
-    let (ours, lead) = (figure("summarizer"), figure("lead"));
+    let (ours, lead) = (figure(last, "summarizer"), figure(last, "lead"));
     assert!(ours > lead + 5.0 && ours < 100.0, "{last}");
     // every paper summarised by the three methods, each summary within its abstract's length
     let lines = std::fs::read_to_string(&dump).expect("dump");
@@ -171,4 +157,50 @@ fn summaries_of_the_val_papers_beat_lead_and_print_the_rouge_line() {
         );
     }
     let _ = std::fs::remove_file(dump);
+}
+
+#[test]
+fn recommendations_from_generated_sessions_beat_popularity() {
+    let file =
+        std::env::temp_dir().join(format!("docstream-sessions-{}.jsonl", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_docstream"))
+        .args(["sample", "sessions", "--count", "3000", "--seed", "1"])
+        .output()
+        .expect("run docstream");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3000);
+    std::fs::write(&file, &out.stdout).expect("write sessions");
+    let stdout = run(Command::new(env!("CARGO_BIN_EXE_docstream"))
+        .args(["eval", "recommend", "--sessions"])
+        .arg(&file));
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(last.starts_with("hit-rate@20: recommender "), "{last}");
+    let (ours, popularity) = (figure(last, "recommender"), figure(last, "popularity"));
+    assert!(ours > popularity && ours <= 1.0, "{last}");
+    let _ = std::fs::remove_file(file);
+}
+
+/// The number after `name ` in a result line (`…: summarizer 44.2, lead 34.0`).
+fn figure(line: &str, name: &str) -> f64 {
+    line.split(&format!("{name} "))
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|x| x.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} figure in {line:?}"))
+}
+
+/// Runs `cmd`; its standard output, after asserting it succeeded.
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run docstream");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }

@@ -1,6 +1,7 @@
 //! Generated sample documents, deterministic and written at run time (never
 //! committed): PDFs for the ETD tests, the `pdf` benchmark and the demo; long texts
-//! (depositions, theses) for the summarizer.
+//! (depositions, theses) for the summarizer; click sessions for the recommender.
 
 pub mod pdf;
+pub mod sessions;
 pub mod text;

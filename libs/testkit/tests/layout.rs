@@ -77,6 +77,7 @@ fn crates_import_only_what_their_role_allows() {
         ("embed", &[]),
         ("cluster", &[]),
         ("summarize", &[]),
+        ("recommend", &[]),
         ("testkit", &[]),
         ("runtime", &["settings", "topics", "contracts"]),
         ("searchindex", &["settings", "contracts"]),
@@ -94,6 +95,7 @@ fn crates_import_only_what_their_role_allows() {
                 "embed",
                 "cluster",
                 "summarize",
+                "recommend",
             ],
         ),
     ]);
@@ -108,6 +110,7 @@ fn crates_import_only_what_their_role_allows() {
         "embed",
         "cluster",
         "summarize",
+        "recommend",
     ];
     for (dir, name) in &crates {
         let uses: Vec<String> = dependencies(dir)
