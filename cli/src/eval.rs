@@ -346,7 +346,7 @@ fn outputs_per_paper(minilm: bool) -> usize {
 }
 
 /// Runs the recommendation evaluation on the sessions in `path` and prints it.
-pub fn recommend(path: &Path, k: usize, test_every: usize) -> Result<()> {
+pub fn recommend(path: &Path, k: usize, test_every: usize, score: recommend::Score) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
     let mut sessions: Vec<Vec<String>> = Vec::new();
     for (n, line) in text
@@ -373,7 +373,11 @@ pub fn recommend(path: &Path, k: usize, test_every: usize) -> Result<()> {
             train.push(s);
         }
     }
-    let (ours, pop) = recommend::evaluate(&train, &test, k, recommend::Options::default());
+    let options = recommend::Options {
+        score,
+        ..recommend::Options::default()
+    };
+    let (ours, pop) = recommend::evaluate(&train, &test, k, options);
     println!(
         "{} training sessions, {} test sessions ({} with a next click to predict), k = {k}",
         train.len(),

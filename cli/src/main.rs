@@ -113,6 +113,9 @@ enum EvalCommand {
         /// Every n-th session is held out for testing.
         #[arg(long, default_value_t = 5)]
         test_every: usize,
+        /// How co-clicks are normalised: cosine (the recommender's) or llr.
+        #[arg(long, default_value = "cosine")]
+        score: String,
     },
     /// Summarise each ACLSum paper's body with the summarizer's method, budget the
     /// abstract's length, and print ROUGE-1/2/L F1 against the abstract for it, Lead and
@@ -368,7 +371,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             sessions,
             k,
             test_every,
-        }) => eval::recommend(&sessions, k, test_every).map(|()| ExitCode::SUCCESS),
+            score,
+        }) => {
+            let score = match score.as_str() {
+                "cosine" => recommend::Score::Cosine,
+                "llr" => recommend::Score::LogLikelihood,
+                other => anyhow::bail!("--score {other:?}: cosine or llr"),
+            };
+            eval::recommend(&sessions, k, test_every, score).map(|()| ExitCode::SUCCESS)
+        }
         Command::Eval(EvalCommand::Clusters {
             etds,
             k,

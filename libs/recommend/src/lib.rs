@@ -22,6 +22,18 @@ pub struct Options {
     /// Added to the cosine's denominator: a pair seen once between two rarely opened
     /// documents (noise) does not outrank pairs with evidence.
     pub shrink: f64,
+    /// How a pair is scored.
+    pub score: Score,
+}
+
+/// The normalisation of co-click counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Score {
+    /// `c(a, b) / √(n(a) · n(b))`.
+    Cosine,
+    /// Dunning's log-likelihood ratio of the pair's 2×2 table over sessions: how much
+    /// more often the two are opened together than chance, with the evidence's weight.
+    LogLikelihood,
 }
 
 impl Default for Options {
@@ -31,6 +43,7 @@ impl Default for Options {
             window: 5,
             max_related: 20,
             shrink: 0.0,
+            score: Score::Cosine,
         }
     }
 }
@@ -45,6 +58,7 @@ pub struct CoClicks {
     clicks: Vec<f64>,
     /// Per document: neighbour -> co-click weight.
     pairs: Vec<HashMap<u32, f64>>,
+    sessions: f64,
 }
 
 impl CoClicks {
@@ -80,6 +94,7 @@ impl CoClicks {
         for &d in &seq {
             self.clicks[d as usize] += 1.0;
         }
+        self.sessions += 1.0;
         for (i, &a) in seq.iter().enumerate() {
             for (k, &b) in seq.iter().enumerate().skip(i + 1).take(self.options.window) {
                 if a == b {
@@ -114,10 +129,12 @@ impl CoClicks {
         let mut out: Vec<(u32, f64)> = self.pairs[a as usize]
             .iter()
             .map(|(&b, &c)| {
-                (
-                    b,
-                    c / ((na * self.clicks[b as usize]).sqrt() + self.options.shrink).max(1e-9),
-                )
+                let nb = self.clicks[b as usize];
+                let s = match self.options.score {
+                    Score::Cosine => c / ((na * nb).sqrt() + self.options.shrink).max(1e-9),
+                    Score::LogLikelihood => llr(c, na, nb, self.sessions),
+                };
+                (b, s)
             })
             .collect();
         out.sort_by(|x, y| {
@@ -129,6 +146,30 @@ impl CoClicks {
             .map(|(b, s)| (self.names[b as usize].clone(), s))
             .collect()
     }
+}
+
+fn x_log_x(x: f64) -> f64 {
+    if x > 0.0 {
+        x * x.ln()
+    } else {
+        0.0
+    }
+}
+
+/// Dunning's G² of the 2×2 table: `k11` sessions with both, `na` and `nb` with each,
+/// `n` in all; 0 when the pair occurs less often than chance.
+fn llr(k11: f64, na: f64, nb: f64, n: f64) -> f64 {
+    let k12 = (na - k11).max(0.0);
+    let k21 = (nb - k11).max(0.0);
+    let k22 = (n - na - nb + k11).max(0.0);
+    if k11 * n < na * nb {
+        return 0.0;
+    }
+    let total = k11 + k12 + k21 + k22;
+    let matrix = x_log_x(total) - (x_log_x(k11) + x_log_x(k12) + x_log_x(k21) + x_log_x(k22));
+    let rows = x_log_x(total) - (x_log_x(k11 + k12) + x_log_x(k21 + k22));
+    let cols = x_log_x(total) - (x_log_x(k11 + k21) + x_log_x(k12 + k22));
+    (2.0 * (rows + cols - matrix)).max(0.0)
 }
 
 /// The popularity baseline: documents by clicks.
@@ -247,6 +288,24 @@ mod tests {
         c.add_session(&["a", "b"]);
         let r = c.related("a");
         assert_eq!(r[0].0, "b", "{r:?}");
+    }
+
+    #[test]
+    fn the_log_likelihood_ratio_rewards_pairs_above_chance() {
+        // 100 sessions: a and b in 10 each, together in 8 (chance: 1)
+        assert!(llr(8.0, 10.0, 10.0, 100.0) > 20.0);
+        assert!(llr(8.0, 10.0, 10.0, 100.0) > llr(2.0, 10.0, 10.0, 100.0));
+        assert!(llr(1.0, 50.0, 50.0, 100.0).abs() < 1e-12, "below chance");
+        let mut c = CoClicks::new(Options {
+            score: Score::LogLikelihood,
+            ..Options::default()
+        });
+        for _ in 0..5 {
+            c.add_session(&["a", "b"]);
+            c.add_session(&["c", "d"]);
+        }
+        c.add_session(&["a", "c"]);
+        assert_eq!(c.related("a")[0].0, "b");
     }
 
     #[test]
