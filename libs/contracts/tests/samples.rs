@@ -120,8 +120,26 @@ fn every_shared_log_line_parses() {
         let events = check_logs(&std::fs::read_to_string(dir.join(name)).expect("read"));
         assert!(!events.is_empty(), "{name} is empty");
         clicks += events.iter().filter(|e| e.is_click()).count();
+        if name == "tobacco_hit_log.json" {
+            assert_eq!(events[0].clicked_doc().as_deref(), Some("tobacco:cfn05a00"));
+        }
     }
     assert!(clicks > 0, "the hit log has clicks");
+}
+
+#[test]
+fn a_version_2_click_carries_session_query_rank_and_document_but_no_person() {
+    let line =
+        br#"{"schema_version": 2, "data": {"dataset": "tobacco", "time": "2026-12-01T10:00:00Z",
+        "session": "s-4f2a", "query_id": "q-17", "rank": 3, "collection": "tobacco",
+        "doc_id": "tobacco:cfn05a00"}}"#;
+    let e = decode::<LogEvent>(line).expect("a version 2 event");
+    assert_eq!(e.key(), "s-4f2a");
+    assert!(e.is_click());
+    assert_eq!(e.clicked_doc().as_deref(), Some("tobacco:cfn05a00"));
+    assert_eq!(e.data.rank, Some(3));
+    let json = String::from_utf8(encode(&e)).expect("utf8");
+    assert!(!json.contains("user") && !json.contains("ip"), "{json}");
 }
 
 #[test]

@@ -27,7 +27,7 @@ pub struct Search {
 }
 
 /// One hit.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Hit {
     pub id: String,
     pub collection: String,
@@ -41,14 +41,14 @@ pub struct Hit {
 }
 
 /// The counts of one facet's values, largest first.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Facet {
     pub field: String,
     pub counts: Vec<(String, u64)>,
 }
 
 /// What a search found.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Found {
     pub total: u64,
     pub hits: Vec<Hit>,
@@ -258,6 +258,36 @@ pub fn parse(response: &Value, facets: &[String]) -> Result<Found> {
         hits,
         facets,
     })
+}
+
+/// A document by id from its collection's alias, without its full text (`fulltext`,
+/// `text`: pages of it are not what a document page shows first); `None` when the
+/// engine has no such document.
+pub async fn document(
+    es: &Elasticsearch,
+    layout: &Layout,
+    id: &contracts::DocId,
+) -> Result<Option<Value>> {
+    let alias = layout.alias(Collection::of(id));
+    let key = id.to_string();
+    let r = es
+        .get(elasticsearch::GetParts::IndexId(&alias, &key))
+        ._source_excludes(&["fulltext", "text"])
+        .send()
+        .await?;
+    let status = r.status_code().as_u16();
+    if status == 404 {
+        return Ok(None);
+    }
+    let value: Value = r.json().await?;
+    if !(200..300).contains(&status) {
+        return Err(Error::Refused {
+            what: format!("get {key}"),
+            status,
+            body: value.to_string(),
+        });
+    }
+    Ok(value.get("_source").cloned())
 }
 
 /// Runs a search against the collections' aliases.
