@@ -189,6 +189,8 @@ async fn trainer_and_three_instances_cluster_with_one_model_stable_across_refits
         ("DOCSTREAM_MODEL_DIR", model.clone()),
         ("DOCSTREAM_GROUP_ID", group.clone()),
         ("DOCSTREAM_DLQ_TOPIC", t.dlq.clone()),
+        // the killed instance's partitions move on in seconds, not the default 45
+        ("DOCSTREAM_KAFKA__SESSION_TIMEOUT_MS", "6000".into()),
     ]);
     let mut train_env = t.env();
     train_env.extend([
