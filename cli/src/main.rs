@@ -82,6 +82,12 @@ struct SearchArgs {
     /// How many hits to show.
     #[arg(long, default_value_t = 10)]
     size: usize,
+    /// Which page of `size` hits (1 first).
+    #[arg(long, default_value_t = 1)]
+    page: usize,
+    /// relevance, newest or oldest (by year).
+    #[arg(long, default_value = "relevance", value_parser = search::parse_sort)]
+    sort: searchindex::query::Sort,
 }
 
 #[derive(Debug, Subcommand)]
@@ -311,6 +317,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 filters: args.filters,
                 has: args.has,
                 size: args.size,
+                from: args.page.saturating_sub(1) * args.size,
+                sort: args.sort,
                 ..Default::default()
             };
             search::run(&engine, s).await.map(|()| ExitCode::SUCCESS)

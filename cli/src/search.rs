@@ -15,6 +15,10 @@ pub fn parse_filter(s: &str) -> Result<(String, String), String> {
     }
 }
 
+pub fn parse_sort(s: &str) -> Result<query::Sort, String> {
+    query::Sort::parse(s).ok_or_else(|| format!("expected relevance, newest or oldest, got {s:?}"))
+}
+
 pub fn parse_collection(s: &str) -> Result<Collection, String> {
     Collection::parse(s).ok_or_else(|| format!("expected etds or tobacco, got {s:?}"))
 }

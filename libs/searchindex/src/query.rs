@@ -22,8 +22,34 @@ pub struct Search {
     /// come from (`summary`, `abstract`, ...).
     pub has: Vec<String>,
     pub size: usize,
+    /// Hits skipped (paging: `(page - 1) * size`).
+    pub from: usize,
+    pub sort: Sort,
     /// Around each highlighted term in snippets.
     pub highlight_tags: (String, String),
+}
+
+/// The order of hits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// The engine's score (BM25 with the field boosts).
+    #[default]
+    Relevance,
+    /// By year, newest first; documents without a year last.
+    Newest,
+    Oldest,
+}
+
+impl Sort {
+    /// `relevance`, `newest` or `oldest`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "relevance" => Some(Self::Relevance),
+            "newest" => Some(Self::Newest),
+            "oldest" => Some(Self::Oldest),
+            _ => None,
+        }
+    }
 }
 
 /// One hit.
@@ -167,8 +193,15 @@ pub fn body(s: &Search) -> Result<Value> {
         .iter()
         .map(|f| ((*f).to_owned(), json!({})))
         .collect();
+    let sort = match s.sort {
+        Sort::Relevance => json!(["_score"]),
+        Sort::Newest => json!([{ "year": { "order": "desc", "missing": "_last" } }, "_score"]),
+        Sort::Oldest => json!([{ "year": { "order": "asc", "missing": "_last" } }, "_score"]),
+    };
     Ok(json!({
         "size": s.size,
+        "from": s.from,
+        "sort": sort,
         "track_total_hits": true,
         "query": { "bool": { "must": [text], "filter": filter } },
         "aggs": aggs,
@@ -364,6 +397,17 @@ mod tests {
         );
         let all = body(&Search::default()).expect("body");
         assert!(all.pointer("/query/bool/must/0/match_all").is_some());
+        assert_eq!(all["sort"], json!(["_score"]));
+        let paged = body(&Search {
+            from: 20,
+            sort: Sort::Newest,
+            ..Search::default()
+        })
+        .expect("body");
+        assert_eq!(paged["from"], 20);
+        assert_eq!(paged.pointer("/sort/0/year/order"), Some(&json!("desc")));
+        assert_eq!(Sort::parse("oldest"), Some(Sort::Oldest));
+        assert_eq!(Sort::parse("random"), None);
     }
 
     #[test]

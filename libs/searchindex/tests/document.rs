@@ -64,4 +64,38 @@ async fn a_document_by_id_without_its_full_text_and_a_search_as_json() {
     assert_eq!(json["total"], 1);
     assert_eq!(json["hits"][0]["summary"], "A memo.");
     assert_eq!(json["facets"][0]["counts"][0][0], "youth · marketing");
+
+    // paging and sorting by year, against the engine
+    for (id, year) in [("tobacco:y1990", 1990), ("tobacco:y2001", 2001)] {
+        es.index(elasticsearch::IndexParts::IndexId(
+            &layout.alias(Collection::Tobacco),
+            id,
+        ))
+        .body(json!({"id": id, "collection": "tobacco", "title": "Youth", "year": year}))
+        .refresh(elasticsearch::params::Refresh::True)
+        .send()
+        .await
+        .expect("index");
+    }
+    let page = |from: usize, sort: query::Sort| Search {
+        query: "youth".into(),
+        collection: Some(Collection::Tobacco),
+        size: 1,
+        from,
+        sort,
+        ..Search::default()
+    };
+    let first = query::search(&es, &layout, &page(0, query::Sort::Newest))
+        .await
+        .expect("search");
+    assert_eq!(first.total, 3);
+    assert_eq!(first.hits[0].id, "tobacco:y2001");
+    let second = query::search(&es, &layout, &page(1, query::Sort::Newest))
+        .await
+        .expect("search");
+    assert_eq!(second.hits[0].id, "tobacco:y1990");
+    let oldest = query::search(&es, &layout, &page(0, query::Sort::Oldest))
+        .await
+        .expect("search");
+    assert_eq!(oldest.hits[0].id, "tobacco:y1990");
 }
