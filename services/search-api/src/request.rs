@@ -1,0 +1,137 @@
+//! A search request from its query string, pure: `q`, `collection` (`etds`,
+//! `tobacco`), `facet` and `filter` (`field:value`), both repeatable, `page`, `size`,
+//! `sort` (`relevance`, `newest`, `oldest`). What is wrong is said, for a 400.
+
+use searchindex::query::{facet_field, Search, Sort};
+use searchindex::Collection;
+
+/// Bounds on what one request may ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_query_chars: usize,
+    pub max_size: usize,
+    /// `page × size` at most: deep paging is bounded.
+    pub max_results: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_query_chars: 500,
+            max_size: 50,
+            max_results: 1000,
+        }
+    }
+}
+
+/// The facets a search page shows when the request names none.
+pub const DEFAULT_FACETS: &[&str] = &["collection", "year", "cluster.label"];
+
+/// The search a query string asks for.
+pub fn parse(query: Option<&str>, limits: Limits) -> Result<(Search, usize), String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|e| format!("the query string does not parse: {e}"))?;
+    let mut s = Search {
+        size: 10,
+        ..Search::default()
+    };
+    let mut page = 1usize;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "q" => {
+                if v.chars().count() > limits.max_query_chars {
+                    return Err(format!(
+                        "q is longer than {} characters",
+                        limits.max_query_chars
+                    ));
+                }
+                s.query = v;
+            }
+            "collection" if v.is_empty() => {}
+            "collection" => {
+                s.collection = Some(
+                    Collection::parse(&v)
+                        .ok_or_else(|| format!("collection {v:?}: etds or tobacco"))?,
+                );
+            }
+            "facet" => {
+                facet_field(&v).map_err(|e| e.to_string())?;
+                s.facets.push(v);
+            }
+            "filter" => {
+                let (field, value) = v
+                    .split_once(':')
+                    .ok_or_else(|| format!("filter {v:?}: expected field:value"))?;
+                facet_field(field).map_err(|e| e.to_string())?;
+                s.filters.push((field.to_owned(), value.to_owned()));
+            }
+            "page" => page = number(&k, &v)?.max(1),
+            "size" => s.size = number(&k, &v)?,
+            "sort" => {
+                s.sort = Sort::parse(&v)
+                    .ok_or_else(|| format!("sort {v:?}: relevance, newest or oldest"))?;
+            }
+            other => return Err(format!("unknown parameter {other:?}")),
+        }
+    }
+    if s.size == 0 || s.size > limits.max_size {
+        return Err(format!("size must be 1 to {}", limits.max_size));
+    }
+    if page.saturating_mul(s.size) > limits.max_results {
+        return Err(format!(
+            "page {page} of {} is past the first {} results",
+            s.size, limits.max_results
+        ));
+    }
+    if s.facets.is_empty() {
+        s.facets = DEFAULT_FACETS.iter().map(|f| (*f).to_owned()).collect();
+    }
+    s.from = (page - 1) * s.size;
+    Ok((s, page))
+}
+
+fn number(key: &str, v: &str) -> Result<usize, String> {
+    v.parse()
+        .map_err(|_| format!("{key} {v:?} is not a whole number"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_request_parses() {
+        let (s, page) = parse(
+            Some("q=youth+smoking&collection=tobacco&facet=document_type&facet=year&filter=year:1999&page=3&size=20&sort=newest"),
+            Limits::default(),
+        )
+        .expect("valid");
+        assert_eq!(s.query, "youth smoking");
+        assert_eq!(s.collection, Some(Collection::Tobacco));
+        assert_eq!(s.facets, ["document_type", "year"]);
+        assert_eq!(s.filters, [("year".to_owned(), "1999".to_owned())]);
+        assert_eq!((page, s.size, s.from), (3, 20, 40));
+        assert_eq!(s.sort, Sort::Newest);
+        let (d, page) = parse(None, Limits::default()).expect("empty");
+        assert_eq!((page, d.size, d.from), (1, 10, 0));
+        assert_eq!(d.facets, DEFAULT_FACETS);
+    }
+
+    #[test]
+    fn what_is_wrong_is_said() {
+        let e = |q: &str| parse(Some(q), Limits::default()).expect_err(q);
+        assert!(e("size=0").contains("size must be 1 to 50"));
+        assert!(e("size=500").contains("size must be"));
+        assert!(e("page=200&size=10").contains("past the first 1000"));
+        assert!(e("page=x").contains("not a whole number"));
+        assert!(e("collection=films").contains("etds or tobacco"));
+        assert!(
+            e("facet=fulltext").contains("department"),
+            "names the facets"
+        );
+        assert!(e("filter=year").contains("field:value"));
+        assert!(e("sort=random").contains("relevance"));
+        assert!(e("color=red").contains("unknown parameter"));
+        assert!(e(&format!("q={}", "a".repeat(501))).contains("longer than 500"));
+    }
+}
