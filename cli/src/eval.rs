@@ -322,7 +322,7 @@ pub fn summaries(
     for (m, name) in methods
         .iter()
         .enumerate()
-        .take(outputs_per_paper(embedder.is_some()))
+        .take(if embedder.is_some() { 4 } else { 3 })
     {
         println!(
             "{name:<18} {:>7.1} {:>7.1} {:>7.1}",
@@ -337,12 +337,6 @@ pub fn summaries(
         mean(1, 0)
     );
     Ok(())
-}
-
-/// Methods scored per paper: the summarizer, Lead, TF-IDF TextRank, and with a model
-/// the summarizer's method on MiniLM similarities.
-fn outputs_per_paper(minilm: bool) -> usize {
-    3 + usize::from(minilm)
 }
 
 /// Runs the recommendation evaluation on the sessions in `path` and prints it.

@@ -111,14 +111,14 @@ pub fn etd(i: usize) -> Vec<u8> {
         })
         .collect();
     let id = format!("etd:10919/{}", 500_000 + i);
-    serde_json::to_vec(&serde_json::json!({
-        "schema_version": 1, "id": id, "collection": "etds", "title": title,
-        "abstract": abstract_text.join(" "), "authors": [], "advisors": [],
-        "committee_members": [], "degree": {}, "doc_type": "thesis", "subjects": [],
-        "handle": id.trim_start_matches("etd:"), "fulltext_status": "no_pdf",
-        "pages": [], "sections": [], "source": {}
-    }))
-    .unwrap_or_default()
+    let abstract_text = abstract_text.join(" ");
+    samples::processed::bytes(&samples::processed::etd(
+        &id,
+        &title,
+        Some(&abstract_text),
+        None,
+        &[],
+    ))
 }
 
 /// Documents per second of the bare loop, and the embeddings.

@@ -36,30 +36,14 @@ fn document(i: usize, pages: usize) -> (Vec<u8>, usize) {
     let seed = i as u64;
     if i.is_multiple_of(2) {
         let text = samples::text::deposition(seed, pages);
-        let json = serde_json::json!({
-            "schema_version": 1, "id": format!("tobacco:bench{i:06}"), "collection": "tobacco",
-            "title": "Deposition", "organizations": [], "topics": [], "text": text,
-            "pages": [], "repairs": [], "source": {}
-        });
-        (serde_json::to_vec(&json).unwrap_or_default(), pages)
+        let id = format!("tobacco:bench{i:06}");
+        let doc = samples::processed::tobacco(&id, Some("Deposition"), &text);
+        (samples::processed::bytes(&doc), pages)
     } else {
         let (text, chapters) = samples::text::thesis_text(seed, 5, 2000);
-        let sections: Vec<serde_json::Value> = chapters
-            .iter()
-            .map(|(title, offset)| serde_json::json!({"title": title, "offset": offset}))
-            .collect();
         let id = format!("etd:10919/{}", 800_000 + i);
-        let json = serde_json::json!({
-            "schema_version": 1, "id": id, "collection": "etds", "title": "Cooling",
-            "authors": [], "advisors": [], "committee_members": [], "degree": {},
-            "doc_type": "thesis", "subjects": [], "handle": id.trim_start_matches("etd:"),
-            "fulltext": text, "fulltext_status": "extracted", "pages": [],
-            "sections": sections, "source": {}
-        });
-        (
-            serde_json::to_vec(&json).unwrap_or_default(),
-            5 * 2000 / 350,
-        )
+        let doc = samples::processed::etd(&id, "Cooling", None, Some(&text), &chapters);
+        (samples::processed::bytes(&doc), 5 * 2000 / 350)
     }
 }
 

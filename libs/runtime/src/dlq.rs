@@ -63,6 +63,43 @@ pub fn dead_letter_headers(
     out
 }
 
+/// The dead letter of a Kafka message: its key, payload and headers as they came,
+/// the reason and kind, where it came from, in the one format.
+pub fn message_dead_letter(
+    dlq_topic: &str,
+    m: &rdkafka::message::OwnedMessage,
+    reason: &str,
+    kind: &str,
+    service: &str,
+) -> Outgoing {
+    use rdkafka::message::{Headers, Message};
+    let original: Vec<(String, Vec<u8>)> = m
+        .headers()
+        .map(|h| {
+            h.iter()
+                .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Outgoing {
+        topic: dlq_topic.to_owned(),
+        key: m.key().map(<[u8]>::to_vec),
+        payload: m.payload().unwrap_or_default().to_vec(),
+        headers: dead_letter_headers(
+            &original,
+            reason,
+            kind,
+            Origin::Kafka {
+                topic: m.topic(),
+                partition: m.partition(),
+                offset: m.offset(),
+            },
+            service,
+            chrono::Utc::now(),
+        ),
+    }
+}
+
 /// The dead letter of a source record that is not a valid document: its original
 /// bytes, the reason, where it came from (`origin`: the record's kind and id), in the
 /// same format as the loop's.

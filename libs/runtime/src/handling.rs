@@ -11,13 +11,13 @@
 
 use std::time::{Duration, Instant};
 
-use rdkafka::message::{Headers, OwnedMessage};
+use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
 use crate::config::RuntimeConfig;
-use crate::dlq::{dead_letter_headers, Origin};
+use crate::dlq::message_dead_letter;
 use crate::metrics::Metrics;
 use crate::processor::{Incoming, Outgoing, Output, ProcessError, Processor};
 
@@ -91,31 +91,13 @@ pub(crate) fn dead_letter(
 ) -> Vec<Outgoing> {
     tracing::warn!(error = %reason, kind, "dead-lettering");
     metrics.dead_lettered(m.topic());
-    let original: Vec<(String, Vec<u8>)> = m
-        .headers()
-        .map(|h| {
-            h.iter()
-                .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
-                .collect()
-        })
-        .unwrap_or_default();
-    vec![Outgoing {
-        topic: config.dlq_topic.clone(),
-        key: m.key().map(<[u8]>::to_vec),
-        payload: m.payload().unwrap_or_default().to_vec(),
-        headers: dead_letter_headers(
-            &original,
-            reason,
-            kind,
-            Origin::Kafka {
-                topic: m.topic(),
-                partition: m.partition(),
-                offset: m.offset(),
-            },
-            &config.service,
-            chrono::Utc::now(),
-        ),
-    }]
+    vec![message_dead_letter(
+        &config.dlq_topic,
+        m,
+        reason,
+        kind,
+        &config.service,
+    )]
 }
 
 #[cfg(test)]

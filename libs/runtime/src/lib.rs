@@ -54,7 +54,7 @@ pub use backoff::{Backoff, RetryPolicy};
 pub use batch::{BatchLimits, BatchProcessor, Batched};
 pub use config::{Defaults, RuntimeConfig};
 pub use delivery::{enqueue, publish_all};
-pub use dlq::{dead_letter_headers, source_dead_letter, Origin};
+pub use dlq::{dead_letter_headers, message_dead_letter, source_dead_letter, Origin};
 pub use error::{Error, Result};
 pub use metrics::Metrics;
 pub use processor::{Confirmation, Incoming, Outgoing, Output, ProcessError, Processor};

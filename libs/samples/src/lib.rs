@@ -3,5 +3,6 @@
 //! (depositions, theses) for the summarizer; click sessions for the recommender.
 
 pub mod pdf;
+pub mod processed;
 pub mod sessions;
 pub mod text;

@@ -78,20 +78,13 @@ mod tests {
     use serde_json::json;
 
     fn etd(title: &str, abstract_text: Option<&str>) -> Vec<u8> {
-        let mut v = samples_etd();
-        v["title"] = json!(title);
-        v["abstract"] = json!(abstract_text);
-        serde_json::to_vec(&v).expect("json")
-    }
-
-    /// The smallest processed ETD the contract takes.
-    fn samples_etd() -> serde_json::Value {
-        json!({
-            "schema_version": 1, "id": "etd:10919/1", "collection": "etds",
-            "title": "", "authors": [], "advisors": [], "committee_members": [],
-            "degree": {}, "doc_type": "thesis", "subjects": [], "handle": "10919/1",
-            "fulltext_status": "extracted", "pages": [], "sections": [], "source": {}
-        })
+        samples::processed::bytes(&samples::processed::etd(
+            "etd:10919/1",
+            title,
+            abstract_text,
+            None,
+            &[],
+        ))
     }
 
     #[test]
@@ -111,13 +104,10 @@ mod tests {
     #[test]
     fn a_tobacco_document_is_its_title_and_description_or_first_text() {
         let doc = |description: Option<&str>| {
-            serde_json::to_vec(&json!({
-                "schema_version": 1, "id": "tobacco:ab12", "collection": "tobacco",
-                "title": "Memo", "description": description,
-                "organizations": [], "topics": [], "text": "é".repeat(5000),
-                "pages": [], "repairs": [], "source": {}
-            }))
-            .expect("json")
+            let mut d =
+                samples::processed::tobacco("tobacco:ab12", Some("Memo"), &"é".repeat(5000));
+            d["description"] = json!(description);
+            samples::processed::bytes(&d)
         };
         let limits = TextLimits::default();
         let d = document(&doc(Some("Sales to youth")), limits).expect("document");

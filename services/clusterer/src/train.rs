@@ -18,12 +18,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use contracts::{decode, encode, ClusterModel, Embedding};
+use contracts::{decode, encode, ClusterAssignment, ClusterModel, Embedding};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
-use runtime::{Metrics, Origin, Outgoing, SourceContext};
+use runtime::{Metrics, Outgoing, SourceContext};
 use settings::KafkaSettings;
 
 use crate::model::{self, Sampled};
@@ -137,7 +137,7 @@ impl Collection {
 /// One embedding read from the topic: to the sample, and the assignment to publish
 /// when the document's may be missing or stale. `looked_at`: the trainer handled this
 /// offset before (below its committed offset).
-pub fn observe(c: &mut Collection, e: &Embedding, looked_at: bool) -> Option<Outgoing> {
+pub fn observe(c: &mut Collection, e: &Embedding, looked_at: bool) -> Option<ClusterAssignment> {
     c.reservoir.offer(
         &e.id.to_string(),
         Sampled {
@@ -155,7 +155,6 @@ pub fn observe(c: &mut Collection, e: &Embedding, looked_at: bool) -> Option<Out
     ((!looked_at || !m.reassigned) && stale)
         .then(|| model::assign(m, &e.id, &e.vector))
         .flatten()
-        .map(|a| Outgoing::keyed(String::new(), e.id.to_string(), encode(&a)))
 }
 
 /// The model with the counted sizes, its reassignment finished.
@@ -188,6 +187,8 @@ pub async fn run(s: TrainSettings, kafka: KafkaSettings, cx: SourceContext) -> R
     let started = Instant::now();
     let mut caught_up = false;
     let mut flushed = Instant::now();
+    // whether messages were read since the last commit (an idle trainer commits nothing)
+    let mut unread = false;
     loop {
         let got = tokio::select! {
             () = trainer.cx.shutdown.cancelled() => None,
@@ -197,11 +198,13 @@ pub async fn run(s: TrainSettings, kafka: KafkaSettings, cx: SourceContext) -> R
         if let Some(m) = got {
             let looked_at = m.offset() < committed.get(&m.partition()).copied().unwrap_or(0);
             trainer.read(&m, looked_at);
+            unread = true;
         }
-        if trainer.pending.len() >= FLUSH_AT || flushed.elapsed() >= FLUSH_EVERY {
+        if trainer.pending.len() >= FLUSH_AT || (unread && flushed.elapsed() >= FLUSH_EVERY) {
             trainer.flush().await?;
             tail.commit()?;
             flushed = Instant::now();
+            unread = false;
         }
         if !tail.caught_up() {
             continue;
@@ -292,38 +295,23 @@ impl Trainer {
         match decode::<Embedding>(payload) {
             Ok(e) => {
                 self.metrics().count("embeddings_read", &e.collection);
-                let clusters = self.s.topics.clusters.clone();
-                if let Some(mut out) =
-                    observe(self.collection(&e.collection.clone()), &e, looked_at)
-                {
-                    out.topic = clusters;
-                    self.pending.push(out);
+                if let Some(a) = observe(self.collection(&e.collection.clone()), &e, looked_at) {
+                    self.push_assignment(&a);
                 }
             }
             Err(e) => {
                 tracing::warn!(offset = m.offset(), partition = m.partition(), error = %e, "not an embedding: dead-lettered");
-                let original: Vec<(String, Vec<u8>)> = Vec::new();
-                let headers = runtime::dead_letter_headers(
-                    &original,
-                    &e.to_string(),
-                    "invalid",
-                    Origin::Kafka {
-                        topic: m.topic(),
-                        partition: m.partition(),
-                        offset: m.offset(),
-                    },
-                    NAME,
-                    Utc::now(),
-                );
-                self.pending.push(Outgoing {
-                    topic: self.dlq.clone(),
-                    key: m.key().map(<[u8]>::to_vec),
-                    payload: payload.to_vec(),
-                    headers,
-                });
+                let dead =
+                    runtime::message_dead_letter(&self.dlq, m, &e.to_string(), "invalid", NAME);
+                self.pending.push(dead);
                 self.metrics().dead_lettered(m.topic());
             }
         }
+    }
+
+    fn push_assignment(&mut self, a: &ClusterAssignment) {
+        let out = Outgoing::keyed(self.s.topics.clusters.clone(), a.id.to_string(), encode(a));
+        self.pending.push(out);
     }
 
     async fn flush(&mut self) -> Result<()> {
@@ -434,11 +422,7 @@ impl Trainer {
             }
             if model::must_republish(previous.as_ref(), &new, e.assigned_with, &e.vector) {
                 if let Some(a) = model::assign(&new, &e.id, &e.vector) {
-                    self.pending.push(Outgoing::keyed(
-                        self.s.topics.clusters.clone(),
-                        e.id.to_string(),
-                        encode(&a),
-                    ));
+                    self.push_assignment(&a);
                     republished += 1;
                 }
             }
@@ -595,8 +579,7 @@ mod tests {
             observe(&mut c, &embedding(Some(2)), false).is_none(),
             "current"
         );
-        let out = observe(&mut c, &embedding(Some(1)), false).expect("stale");
-        let a: contracts::ClusterAssignment = decode(&out.payload).expect("assignment");
+        let a = observe(&mut c, &embedding(Some(1)), false).expect("stale");
         assert_eq!(
             (a.cluster_id.as_str(), a.model.as_str()),
             ("etds-3", "etds-v2")

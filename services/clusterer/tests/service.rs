@@ -59,14 +59,7 @@ fn etd(theme: usize, n: usize) -> (String, String) {
 }
 
 fn processed(id: &str, title: &str, abstract_text: &str) -> String {
-    serde_json::json!({
-        "schema_version": 1, "id": id, "collection": "etds", "title": title,
-        "abstract": abstract_text, "authors": [], "advisors": [], "committee_members": [],
-        "degree": {}, "doc_type": "thesis", "subjects": [],
-        "handle": id.trim_start_matches("etd:"), "fulltext_status": "no_pdf",
-        "pages": [], "sections": [], "source": {}
-    })
-    .to_string()
+    samples::processed::etd(id, title, Some(abstract_text), None, &[]).to_string()
 }
 
 fn model_dir() -> String {

@@ -11,28 +11,13 @@ use rdkafka::producer::FutureProducer;
 use testkit::{Read, Service};
 
 fn tobacco(id: &str, text: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "schema_version": 1, "id": id, "collection": "tobacco", "title": "Deposition",
-        "organizations": [], "topics": [], "text": text, "pages": [], "repairs": [], "source": {}
-    }))
-    .expect("json")
+    samples::processed::bytes(&samples::processed::tobacco(id, Some("Deposition"), text))
 }
 
 fn thesis(id: &str) -> (Vec<u8>, usize) {
     let (text, chapters) = samples::text::thesis_text(3, 4, 250);
-    let sections: Vec<serde_json::Value> = chapters
-        .iter()
-        .map(|(title, offset)| serde_json::json!({"title": title, "offset": offset}))
-        .collect();
-    let payload = serde_json::to_vec(&serde_json::json!({
-        "schema_version": 1, "id": id, "collection": "etds", "title": "Cooling",
-        "authors": [], "advisors": [], "committee_members": [], "degree": {},
-        "doc_type": "thesis", "subjects": [], "handle": id.trim_start_matches("etd:"),
-        "fulltext": text, "fulltext_status": "extracted", "pages": [], "sections": sections,
-        "source": {}
-    }))
-    .expect("json");
-    (payload, chapters.len())
+    let doc = samples::processed::etd(id, "Cooling", None, Some(&text), &chapters);
+    (samples::processed::bytes(&doc), chapters.len())
 }
 
 #[tokio::test(flavor = "multi_thread")]
