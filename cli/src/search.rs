@@ -70,6 +70,9 @@ pub fn render(s: &Search, found: &Found) -> String {
         for snippet in h.snippets.iter().take(3) {
             let _ = writeln!(out, "    … {snippet} …");
         }
+        if let Some(cluster) = &h.cluster {
+            let _ = writeln!(out, "    cluster: {cluster}");
+        }
         if let Some(summary) = &h.summary {
             let _ = writeln!(out, "    summary: {summary}");
         }
@@ -137,6 +140,7 @@ mod tests {
                 snippets: vec!["the **nicotine** level".into()],
                 summary: Some("The memo sets nicotine targets.".into()),
                 sections: vec![("Results".into(), "Levels fell.".into())],
+                cluster: Some("nicotine · levels".into()),
             }],
             facets: vec![Facet {
                 field: "document_type".into(),
@@ -154,7 +158,9 @@ mod tests {
         );
         assert!(text.contains("… the **nicotine** level …"), "{text}");
         assert!(
-            text.contains("    summary: The memo sets nicotine targets.\n"),
+            text.contains(
+                "    cluster: nicotine · levels\n    summary: The memo sets nicotine targets.\n"
+            ),
             "{text}"
         );
         assert!(text.contains("    Results: Levels fell.\n"), "{text}");

@@ -9,7 +9,10 @@
 //! for services whose processor works in batches, `…_batch_messages` (histogram);
 //! and what a service reports of its own work: `…_outcomes_total{kind,value}` (the
 //! ETD ingest's `kind="fulltext"`, `value="encrypted"`, ...) and `…_state{kind,value}`
-//! (a gauge: the clusterer's `kind="model_version"`, `value="etds"`).
+//! (a gauge: the clusterer's `kind="model_version"`, `value="etds"`); and for services
+//! that answer HTTP (the search API): `…_http_requests_total{route,status}`,
+//! `…_http_request_seconds{route}` and `…_engine_request_seconds{operation}`
+//! (histograms).
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -44,6 +47,22 @@ pub struct KindValue {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteStatus {
+    pub route: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabel {
+    pub route: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OperationLabel {
+    pub operation: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PartitionLabels {
     pub topic: String,
     pub partition: String,
@@ -74,6 +93,9 @@ struct Inner {
     batch: Histogram,
     outcomes: Family<KindValue, Counter>,
     state: Family<KindValue, Gauge>,
+    http_requests: Family<RouteStatus, Counter>,
+    http_seconds: Family<RouteLabel, Histogram>,
+    engine_seconds: Family<OperationLabel, Histogram>,
 }
 
 type AtomicI64Wrapper = std::sync::atomic::AtomicI64;
@@ -180,8 +202,33 @@ impl Metrics {
             "What a service reports of its own state, by kind and value (the clusterer's model version per collection)",
             state.clone(),
         );
+        let http_requests = Family::<RouteStatus, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route and status",
+            http_requests.clone(),
+        );
+        let http_seconds = Family::<RouteLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        registry.register(
+            "http_request_seconds",
+            "Time to answer an HTTP request, by route",
+            http_seconds.clone(),
+        );
+        let engine_seconds = Family::<OperationLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        registry.register(
+            "engine_request_seconds",
+            "Time of one request to the search engine, by operation",
+            engine_seconds.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
+                http_requests,
+                http_seconds,
+                engine_seconds,
                 outcomes,
                 state,
                 sink_requests,
@@ -311,6 +358,34 @@ impl Metrics {
                 value: value.to_owned(),
             })
             .set(to);
+    }
+
+    /// One HTTP request answered: its route (the matched pattern, not the path, so a
+    /// document id is not a label), status and time.
+    pub fn http_request(&self, route: &str, status: u16, seconds: f64) {
+        self.inner
+            .http_requests
+            .get_or_create(&RouteStatus {
+                route: route.to_owned(),
+                status: status.to_string(),
+            })
+            .inc();
+        self.inner
+            .http_seconds
+            .get_or_create(&RouteLabel {
+                route: route.to_owned(),
+            })
+            .observe(seconds);
+    }
+
+    /// One request to the search engine (`search`, `get`, `suggest`, ...) and its time.
+    pub fn engine_request(&self, operation: &str, seconds: f64) {
+        self.inner
+            .engine_seconds
+            .get_or_create(&OperationLabel {
+                operation: operation.to_owned(),
+            })
+            .observe(seconds);
     }
 
     pub(crate) fn in_flight(&self) -> &Gauge {

@@ -1,11 +1,13 @@
 //! The library's search index, shared by the indexer (which writes it) and the
 //! `docstream search` command (which reads it): how to reach the engine
 //! ([`EngineSettings`]), one index per collection behind an alias with explicit
-//! templates ([`layout`]), and faceted queries ([`query`]). Only APIs common to
+//! templates ([`layout`]), faceted queries ([`query`]) and the lookups beside them
+//! (completion, more-like-this: [`lookup`]). Only APIs common to
 //! Elasticsearch 7.x/8.x and OpenSearch are used.
 
 mod error;
 pub mod layout;
+pub mod lookup;
 pub mod query;
 mod settings;
 

@@ -18,6 +18,8 @@ pub struct Search {
     pub facets: Vec<String>,
     /// `field = value` filters, all of which must hold.
     pub filters: Vec<(String, String)>,
+    /// `field` between two numbers (either end open), inclusive: the year range.
+    pub ranges: Vec<(String, Option<i64>, Option<i64>)>,
     /// Fields a document must have a value for: facets, or the text fields snippets
     /// come from (`summary`, `abstract`, ...).
     pub has: Vec<String>,
@@ -27,6 +29,8 @@ pub struct Search {
     pub sort: Sort,
     /// Around each highlighted term in snippets.
     pub highlight_tags: (String, String),
+    /// Values counted per facet (10 when 0).
+    pub facet_size: usize,
 }
 
 /// The order of hits.
@@ -64,6 +68,8 @@ pub struct Hit {
     /// The summarizer's summary, and a thesis's chapters (title, summary).
     pub summary: Option<String>,
     pub sections: Vec<(String, String)>,
+    /// The clusterer's label of the document's cluster.
+    pub cluster: Option<String>,
 }
 
 /// The counts of one facet's values, largest first.
@@ -95,6 +101,21 @@ const SEARCHED: &[&str] = &[
     "fulltext",
     "text",
 ];
+
+/// Fields a phrase of the query is looked for in; a phrase match adds to the score
+/// ([`PHRASE_BOOST`]) so that documents with the words together rank above those with
+/// them scattered.
+const PHRASED: &[&str] = &[
+    "title^3",
+    "abstract^2",
+    "description^2",
+    "summary",
+    "fulltext",
+    "text",
+];
+
+/// How much a phrase match weighs against the words matched one by one.
+pub const PHRASE_BOOST: f64 = 2.0;
 
 /// Fields snippets come from.
 const HIGHLIGHTED: &[&str] = &[
@@ -163,16 +184,32 @@ pub fn indices(layout: &Layout, collection: Option<Collection>) -> Vec<String> {
 
 /// The request body.
 pub fn body(s: &Search) -> Result<Value> {
-    let text = if s.query.trim().is_empty() {
-        json!({ "match_all": {} })
+    let (text, should) = if s.query.trim().is_empty() {
+        (json!({ "match_all": {} }), json!([]))
     } else {
-        json!({ "multi_match": {
-            "query": s.query, "fields": SEARCHED, "type": "best_fields", "operator": "or"
-        }})
+        (
+            json!({ "multi_match": {
+                "query": s.query, "fields": SEARCHED, "type": "best_fields", "operator": "or"
+            }}),
+            json!([{ "multi_match": {
+                "query": s.query, "fields": PHRASED, "type": "phrase", "slop": 1,
+                "boost": PHRASE_BOOST
+            }}]),
+        )
     };
     let mut filter = Vec::new();
     for (field, value) in &s.filters {
         filter.push(json!({ "term": { facet_field(field)?: value } }));
+    }
+    for (field, low, high) in &s.ranges {
+        let mut bounds = Map::new();
+        if let Some(l) = low {
+            bounds.insert("gte".into(), json!(l));
+        }
+        if let Some(h) = high {
+            bounds.insert("lte".into(), json!(h));
+        }
+        filter.push(json!({ "range": { facet_field(field)?: bounds } }));
     }
     for field in &s.has {
         let f = if HIGHLIGHTED.contains(&field.as_str()) || field == "summary_sections.summary" {
@@ -186,7 +223,10 @@ pub fn body(s: &Search) -> Result<Value> {
     for facet in &s.facets {
         aggs.insert(
             facet.clone(),
-            json!({ "terms": { "field": facet_field(facet)?, "size": 10 } }),
+            json!({ "terms": {
+                "field": facet_field(facet)?,
+                "size": if s.facet_size == 0 { 10 } else { s.facet_size }
+            }}),
         );
     }
     let highlight: Map<String, Value> = HIGHLIGHTED
@@ -203,9 +243,9 @@ pub fn body(s: &Search) -> Result<Value> {
         "from": s.from,
         "sort": sort,
         "track_total_hits": true,
-        "query": { "bool": { "must": [text], "filter": filter } },
+        "query": { "bool": { "must": [text], "should": should, "filter": filter } },
         "aggs": aggs,
-        "_source": ["id", "collection", "title", "year", "summary", "summary_sections"],
+        "_source": ["id", "collection", "title", "year", "summary", "summary_sections", "cluster.label"],
         "highlight": {
             "pre_tags": [s.highlight_tags.0], "post_tags": [s.highlight_tags.1],
             "fragment_size": 160, "number_of_fragments": 2,
@@ -252,17 +292,11 @@ pub fn parse(response: &Value, facets: &[String]) -> Result<Found> {
                 score: h["_score"].as_f64().unwrap_or(0.0),
                 snippets,
                 summary: src["summary"].as_str().map(str::to_owned),
-                sections: src["summary_sections"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| {
-                        Some((
-                            s["title"].as_str()?.to_owned(),
-                            s["summary"].as_str()?.to_owned(),
-                        ))
-                    })
-                    .collect(),
+                sections: chapter_summaries(src),
+                cluster: src
+                    .pointer("/cluster/label")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             }
         })
         .collect();
@@ -293,6 +327,21 @@ pub fn parse(response: &Value, facets: &[String]) -> Result<Found> {
     })
 }
 
+/// A thesis's chapter summaries (title, summary) from its `_source`.
+pub fn chapter_summaries(src: &Value) -> Vec<(String, String)> {
+    src["summary_sections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            Some((
+                s["title"].as_str()?.to_owned(),
+                s["summary"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
 /// A document by id from its collection's alias, without its full text (`fulltext`,
 /// `text`: pages of it are not what a document page shows first); `None` when the
 /// engine has no such document.
@@ -301,13 +350,30 @@ pub async fn document(
     layout: &Layout,
     id: &contracts::DocId,
 ) -> Result<Option<Value>> {
+    get_source(es, layout, id, Source::Excludes(&["fulltext", "text"])).await
+}
+
+/// Which fields of a document's `_source` a get returns.
+pub(crate) enum Source<'a> {
+    Excludes(&'a [&'a str]),
+    Includes(&'a [&'a str]),
+}
+
+/// A document's `_source` (or the part asked for) by id; `None` when there is none.
+pub(crate) async fn get_source(
+    es: &Elasticsearch,
+    layout: &Layout,
+    id: &contracts::DocId,
+    source: Source<'_>,
+) -> Result<Option<Value>> {
     let alias = layout.alias(Collection::of(id));
     let key = id.to_string();
-    let r = es
-        .get(elasticsearch::GetParts::IndexId(&alias, &key))
-        ._source_excludes(&["fulltext", "text"])
-        .send()
-        .await?;
+    let get = es.get(elasticsearch::GetParts::IndexId(&alias, &key));
+    let get = match source {
+        Source::Excludes(f) => get._source_excludes(f),
+        Source::Includes(f) => get._source_includes(f),
+    };
+    let r = get.send().await?;
     let status = r.status_code().as_u16();
     if status == 404 {
         return Ok(None);
@@ -325,8 +391,18 @@ pub async fn document(
 
 /// Runs a search against the collections' aliases.
 pub async fn search(es: &Elasticsearch, layout: &Layout, s: &Search) -> Result<Found> {
-    let body = body(s)?;
-    let indices = indices(layout, s.collection);
+    let value = send(es, &indices(layout, s.collection), body(s)?, "search").await?;
+    parse(&value, &s.facets)
+}
+
+/// Sends a search body to indices (missing ones ignored); the response, or the
+/// engine's refusal as an error saying `what` was refused.
+pub(crate) async fn send(
+    es: &Elasticsearch,
+    indices: &[String],
+    body: Value,
+    what: &str,
+) -> Result<Value> {
     let names: Vec<&str> = indices.iter().map(String::as_str).collect();
     let r = es
         .search(SearchParts::Index(&names))
@@ -338,12 +414,12 @@ pub async fn search(es: &Elasticsearch, layout: &Layout, s: &Search) -> Result<F
     let value: Value = r.json().await?;
     if !(200..300).contains(&status) {
         return Err(Error::Refused {
-            what: "search".into(),
+            what: what.into(),
             status,
             body: value.to_string(),
         });
     }
-    parse(&value, &s.facets)
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -407,6 +483,20 @@ mod tests {
         assert_eq!(paged["from"], 20);
         assert_eq!(paged.pointer("/sort/0/year/order"), Some(&json!("desc")));
         assert_eq!(Sort::parse("oldest"), Some(Sort::Oldest));
+        let ranged = body(&Search {
+            query: "smoking".into(),
+            ranges: vec![("year".into(), Some(1990), None)],
+            ..Search::default()
+        })
+        .expect("body");
+        assert_eq!(
+            ranged.pointer("/query/bool/filter/0/range/year"),
+            Some(&json!({"gte": 1990}))
+        );
+        assert_eq!(
+            ranged.pointer("/query/bool/should/0/multi_match/type"),
+            Some(&json!("phrase"))
+        );
         assert_eq!(Sort::parse("random"), None);
     }
 

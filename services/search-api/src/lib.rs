@@ -1,28 +1,39 @@
-//! search-api: the library's search over HTTP. This first part is the JSON API the web
-//! pages will be built on: `GET /api/search` (faceted search of one or both
-//! collections: hits with snippets, summary and cluster; facet counts; paging; sort),
-//! `GET /api/documents/{id}` (one document, without its full text), `/livez`,
-//! `/readyz` (the engine answers) and `/metrics`. Every search and every opened
-//! document is logged to `logs` ([`logs`]) under a pseudonymous session cookie.
+//! search-api: the library's search over HTTP, for people and for programs. The web
+//! pages ([`pages`]: `/` the search page, `/documents/{id}` the document page,
+//! `/analytics`) are rendered on the server and work without JavaScript; the JSON API
+//! they stand on: `GET /api/search` (faceted search of one or both collections: hits
+//! with snippets, summary and cluster; facet counts; paging; sort; year range),
+//! `GET /api/documents/{id}` (one document without its full text, with its related
+//! documents), `GET /api/suggest` (completions as a query is typed); `/livez`,
+//! `/readyz` (the engine answers) and `/metrics` (requests by route and status,
+//! latency, engine time, log events). Every search and every opened document is logged
+//! to `logs` ([`logs`]) under a pseudonymous session cookie.
 //!
 //! Errors: a malformed request is a 400 with what was wrong ([`request`]); the engine
-//! unreachable a 503; a request the engine refuses a 502 with its reason; never a
-//! stack trace.
+//! unreachable a 503 (a page that says so on the web routes); a request the engine
+//! refuses a message with its reason; never a stack trace.
 
+pub mod analytics;
+pub mod html;
 pub mod logs;
+pub mod pages;
 pub mod request;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use rdkafka::producer::FutureProducer;
 use runtime::Metrics;
-use searchindex::{EngineSettings, Layout};
-use serde_json::json;
+use searchindex::lookup::Named;
+use searchindex::query::Found;
+use searchindex::{Collection, EngineSettings, Layout};
+use serde_json::{json, Value};
 use settings::{parse, var, KafkaSettings, Vars};
 
 /// Why the search API would not start.
@@ -86,6 +97,7 @@ struct App {
     limits: request::Limits,
     logs: logs::LogSink,
     metrics: Metrics,
+    tally: Arc<Mutex<analytics::Tally>>,
 }
 
 /// The session of a request: its cookie's value, or a new random one (then `true`).
@@ -118,22 +130,138 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-fn engine_error(e: &searchindex::Error) -> Response {
+fn error_page(status: StatusCode, message: &str) -> Response {
+    (status, Html(pages::error_page(status.as_u16(), message))).into_response()
+}
+
+/// The status and message for an engine failure: unreachable 503, a request it found
+/// invalid 400, anything else it refused 502 with its reason.
+fn engine_failure(e: &searchindex::Error) -> (StatusCode, String) {
     match e {
-        searchindex::Error::Unreachable(_) => error(
+        searchindex::Error::Unreachable(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            "the search engine is unreachable",
+            "the search engine is unreachable; try again in a moment".into(),
         ),
-        searchindex::Error::Invalid(m) => error(StatusCode::BAD_REQUEST, m),
-        other => error(StatusCode::BAD_GATEWAY, &other.to_string()),
+        searchindex::Error::Invalid(m) => (StatusCode::BAD_REQUEST, m.clone()),
+        other => (StatusCode::BAD_GATEWAY, other.to_string()),
     }
+}
+
+fn engine_error(e: &searchindex::Error) -> Response {
+    let (status, m) = engine_failure(e);
+    error(status, &m)
 }
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-async fn search(
+impl App {
+    /// Times one engine call under its operation's name.
+    async fn timed<T>(
+        &self,
+        operation: &str,
+        call: impl std::future::Future<Output = searchindex::Result<T>>,
+    ) -> searchindex::Result<T> {
+        let t = Instant::now();
+        let r = call.await;
+        self.metrics
+            .engine_request(operation, t.elapsed().as_secs_f64());
+        r
+    }
+
+    /// Runs a search and logs it; the query id the log event carries.
+    async fn search(
+        &self,
+        session: &str,
+        s: &searchindex::query::Search,
+    ) -> searchindex::Result<(Found, String)> {
+        let found = self
+            .timed(
+                "search",
+                searchindex::query::search(&self.es, &self.layout, s),
+            )
+            .await?;
+        let query_id = uuid::Uuid::new_v4().simple().to_string();
+        self.logs.send(logs::search_event(
+            session,
+            &query_id,
+            s.collection.map(Collection::name),
+            &s.query,
+            &s.filters,
+            found.total,
+            now(),
+        ));
+        Ok((found, query_id))
+    }
+
+    /// A document, logging that it was opened (from the query id and rank in the
+    /// request, when it came from a search).
+    async fn open(
+        &self,
+        session: &str,
+        id: &contracts::DocId,
+        params: &[(String, String)],
+    ) -> searchindex::Result<Option<Value>> {
+        let doc = self
+            .timed(
+                "get",
+                searchindex::query::document(&self.es, &self.layout, id),
+            )
+            .await?;
+        if doc.is_some() {
+            let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+            self.logs.send(logs::click_event(
+                session,
+                param("qid").filter(|q| !q.is_empty()),
+                id,
+                param("rank").and_then(|r| r.parse().ok()),
+                now(),
+            ));
+        }
+        Ok(doc)
+    }
+
+    /// A document's related documents: those `recommendations` wrote (`related`), or
+    /// the engine's more-like-this when there are none yet; with the reason shown.
+    async fn related(
+        &self,
+        id: &contracts::DocId,
+        doc: &Value,
+    ) -> searchindex::Result<(Vec<Named>, &'static str)> {
+        let ids: Vec<String> = doc["related"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["id"].as_str().map(str::to_owned))
+            .take(10)
+            .collect();
+        if !ids.is_empty() {
+            let named = self
+                .timed(
+                    "related",
+                    searchindex::lookup::titles(&self.es, &self.layout, &ids),
+                )
+                .await?;
+            if !named.is_empty() {
+                return Ok((named, "what other readers opened"));
+            }
+        }
+        let similar = self
+            .timed(
+                "more_like_this",
+                searchindex::lookup::more_like_this(&self.es, &self.layout, id, 5),
+            )
+            .await?;
+        Ok((similar, "similar text"))
+    }
+}
+
+fn pairs_of(q: Option<&str>) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(q.unwrap_or("")).unwrap_or_default()
+}
+
+async fn api_search(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
@@ -141,29 +269,15 @@ async fn search(
     let (session, new) = session(&headers);
     let (s, page) = match request::parse(q.as_deref(), app.limits) {
         Ok(r) => r,
-        Err(m) => {
-            app.metrics.count("requests", "search_400");
-            return error(StatusCode::BAD_REQUEST, &m);
-        }
+        Err(m) => return error(StatusCode::BAD_REQUEST, &m),
     };
-    let found = match searchindex::query::search(&app.es, &app.layout, &s).await {
+    let (mut found, query_id) = match app.search(&session, &s).await {
         Ok(f) => f,
-        Err(e) => {
-            app.metrics.count("requests", "search_error");
-            return engine_error(&e);
-        }
+        Err(e) => return engine_error(&e),
     };
-    let query_id = uuid::Uuid::new_v4().simple().to_string();
-    app.logs.send(logs::search_event(
-        &session,
-        &query_id,
-        s.collection.map(searchindex::Collection::name),
-        &s.query,
-        &s.filters,
-        found.total,
-        now(),
-    ));
-    app.metrics.count("requests", "search_200");
+    for h in &mut found.hits {
+        h.snippets = h.snippets.iter().map(|t| html::marked(t)).collect();
+    }
     let body = json!({
         "query_id": query_id, "page": page, "size": s.size,
         "total": found.total, "hits": found.hits, "facets": found.facets
@@ -171,44 +285,189 @@ async fn search(
     with_session(Json(body).into_response(), &session, new)
 }
 
-async fn document(
+fn doc_id(id: &str) -> Result<contracts::DocId, String> {
+    id.parse::<contracts::DocId>()
+        .map_err(|_| format!("{id:?} is not a document id (etd:<handle> or tobacco:<id>)"))
+}
+
+async fn api_document(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
     let (session, new) = session(&headers);
-    let Ok(doc_id) = id.parse::<contracts::DocId>() else {
-        app.metrics.count("requests", "document_400");
-        return error(
-            StatusCode::BAD_REQUEST,
-            &format!("{id:?} is not a document id (etd:<handle> or tobacco:<id>)"),
-        );
+    let doc_id = match doc_id(&id) {
+        Ok(d) => d,
+        Err(m) => return error(StatusCode::BAD_REQUEST, &m),
     };
-    let params: Vec<(String, String)> =
-        serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
-    let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    match searchindex::query::document(&app.es, &app.layout, &doc_id).await {
-        Ok(Some(doc)) => {
-            app.logs.send(logs::click_event(
-                &session,
-                param("qid").as_deref(),
-                &doc_id,
-                param("rank").and_then(|r| r.parse().ok()),
-                now(),
-            ));
-            app.metrics.count("requests", "document_200");
+    match app.open(&session, &doc_id, &pairs_of(q.as_deref())).await {
+        Ok(Some(mut doc)) => {
+            match app.related(&doc_id, &doc).await {
+                Ok((related, reason)) => {
+                    doc["related_documents"] = json!(related);
+                    doc["related_reason"] = json!(reason);
+                }
+                Err(e) => tracing::warn!(error = %e, "related documents failed"),
+            }
             with_session(Json(doc).into_response(), &session, new)
         }
-        Ok(None) => {
-            app.metrics.count("requests", "document_404");
-            error(StatusCode::NOT_FOUND, &format!("no document {doc_id}"))
+        Ok(None) => error(StatusCode::NOT_FOUND, &format!("no document {doc_id}")),
+        Err(e) => engine_error(&e),
+    }
+}
+
+async fn api_suggest(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let pairs = pairs_of(q.as_deref());
+    let typed = pairs
+        .iter()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if typed.chars().count() > app.limits.max_query_chars {
+        return error(StatusCode::BAD_REQUEST, "q is too long");
+    }
+    match app
+        .timed(
+            "suggest",
+            searchindex::lookup::suggest(&app.es, &app.layout, typed, 8),
+        )
+        .await
+    {
+        Ok(s) => Json(json!({ "suggestions": s })).into_response(),
+        Err(e) => engine_error(&e),
+    }
+}
+
+async fn search_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let (session, new) = session(&headers);
+    let pairs = pairs_of(q.as_deref());
+    let (mut s, page) = match request::parse(q.as_deref(), app.limits) {
+        Ok(r) => r,
+        Err(m) => {
+            let (s, _) = request::parse(None, app.limits).unwrap_or_default();
+            let html = pages::search_page(&s, 1, &pairs, Err(&m), "");
+            return (StatusCode::BAD_REQUEST, Html(html)).into_response();
+        }
+    };
+    if !pairs.iter().any(|(k, _)| k == "facet") {
+        s.facets = pages::facets_for(s.collection)
+            .iter()
+            .map(|f| (*f).to_owned())
+            .collect();
+    }
+    let r = match app.search(&session, &s).await {
+        Ok((found, qid)) => {
+            Html(pages::search_page(&s, page, &pairs, Ok(&found), &qid)).into_response()
+        }
+        Err(e @ searchindex::Error::Unreachable(_)) => {
+            let (status, m) = engine_failure(&e);
+            error_page(status, &m)
         }
         Err(e) => {
-            app.metrics.count("requests", "document_error");
-            engine_error(&e)
+            let (status, m) = engine_failure(&e);
+            (
+                status,
+                Html(pages::search_page(&s, page, &pairs, Err(&m), "")),
+            )
+                .into_response()
+        }
+    };
+    with_session(r, &session, new)
+}
+
+async fn document_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let (session, new) = session(&headers);
+    let doc_id = match doc_id(&id) {
+        Ok(d) => d,
+        Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
+    };
+    let pairs = pairs_of(q.as_deref());
+    let doc = match app.open(&session, &doc_id, &pairs).await {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                &format!("The library has no document {doc_id}."),
+            )
+        }
+        Err(e) => {
+            let (status, m) = engine_failure(&e);
+            return error_page(status, &m);
+        }
+    };
+    let query = pairs
+        .iter()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.chars().take(app.limits.max_query_chars).collect())
+        .unwrap_or_default();
+    let mut around = pages::Around {
+        query,
+        ..pages::Around::default()
+    };
+    if !around.query.is_empty() {
+        match app
+            .timed(
+                "text",
+                searchindex::lookup::text_and_pages(&app.es, &app.layout, &doc_id),
+            )
+            .await
+        {
+            Ok(t) => around.text = t,
+            Err(e) => tracing::warn!(error = %e, "full text for the matched page failed"),
         }
     }
+    match app.related(&doc_id, &doc).await {
+        Ok((related, reason)) => {
+            around.related = related;
+            around.related_reason = reason;
+        }
+        Err(e) => tracing::warn!(error = %e, "related documents failed"),
+    }
+    let html = pages::document_page(&doc_id.to_string(), &doc, &around);
+    with_session(Html(html).into_response(), &session, new)
+}
+
+async fn analytics_page(State(app): State<Arc<App>>) -> Response {
+    let mut s = searchindex::query::Search {
+        size: 0,
+        facets: ["collection", "year", "department", "document_type"]
+            .iter()
+            .map(|f| (*f).to_owned())
+            .collect(),
+        facet_size: 15,
+        ..searchindex::query::Search::default()
+    };
+    s.sort = searchindex::query::Sort::Relevance;
+    let found = match app
+        .timed(
+            "analytics",
+            searchindex::query::search(&app.es, &app.layout, &s),
+        )
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => {
+            let (status, m) = engine_failure(&e);
+            return error_page(status, &m);
+        }
+    };
+    let view = {
+        let Ok(t) = app.tally.lock() else {
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "analytics unavailable");
+        };
+        pages::AnalyticsView::new(&found, &t)
+    };
+    Html(pages::analytics_page(&view)).into_response()
 }
 
 async fn ready(State(app): State<Arc<App>>) -> StatusCode {
@@ -222,14 +481,52 @@ async fn metrics(State(app): State<Arc<App>>) -> String {
     app.metrics.encode()
 }
 
+/// Counts and times every request by its route pattern and status.
+async fn measured(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_owned();
+    let t = Instant::now();
+    let r = next.run(req).await;
+    app.metrics
+        .http_request(&route, r.status().as_u16(), t.elapsed().as_secs_f64());
+    r
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// The routes.
 fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/api/search", get(search))
-        .route("/api/documents/{id}", get(document))
+        .route("/", get(search_page))
+        .route("/documents/{id}", get(document_page))
+        .route("/analytics", get(analytics_page))
+        .route("/api/search", get(api_search))
+        .route("/api/documents/{id}", get(api_document))
+        .route("/api/suggest", get(api_suggest))
+        .route(
+            "/static/style.css",
+            get(|| async { asset("text/css; charset=utf-8", pages::STYLE) }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", pages::SCRIPT) }),
+        )
         .route("/livez", get(|| async { StatusCode::OK }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(app.clone(), measured))
         .with_state(app)
 }
 
@@ -241,6 +538,8 @@ pub async fn serve(vars: &Vars) -> Result<()> {
     c.set("enable.idempotence", "true").set("linger.ms", "20");
     s.kafka.apply_overrides(&mut c);
     let producer: FutureProducer = c.create()?;
+    let tally = Arc::new(Mutex::new(analytics::Tally::default()));
+    analytics::follow(&s.kafka, &s.logs_topic, tally.clone())?;
     let app = Arc::new(App {
         es: s.engine.client()?,
         layout: Layout::new(&s.engine),
@@ -252,6 +551,7 @@ pub async fn serve(vars: &Vars) -> Result<()> {
             metrics.clone(),
         ),
         metrics,
+        tally,
     });
     let listener = tokio::net::TcpListener::bind(s.http_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "search-api listening");

@@ -1,6 +1,8 @@
 //! A search request from its query string, pure: `q`, `collection` (`etds`,
 //! `tobacco`), `facet` and `filter` (`field:value`), both repeatable, `page`, `size`,
-//! `sort` (`relevance`, `newest`, `oldest`). What is wrong is said, for a 400.
+//! `sort` (`relevance`, `newest`, `oldest`), `year_from` and `year_to` (a range, either
+//! end open; empty is open). What is wrong is said, for a 400. The web pages' forms send
+//! the same parameters, so a page's URL is its search.
 
 use searchindex::query::{facet_field, Search, Sort};
 use searchindex::Collection;
@@ -33,9 +35,11 @@ pub fn parse(query: Option<&str>, limits: Limits) -> Result<(Search, usize), Str
         .map_err(|e| format!("the query string does not parse: {e}"))?;
     let mut s = Search {
         size: 10,
+        highlight_tags: (crate::html::MARK.0.into(), crate::html::MARK.1.into()),
         ..Search::default()
     };
     let mut page = 1usize;
+    let (mut low, mut high) = (None, None);
     for (k, v) in pairs {
         match k.as_str() {
             "q" => {
@@ -65,6 +69,9 @@ pub fn parse(query: Option<&str>, limits: Limits) -> Result<(Search, usize), Str
                 facet_field(field).map_err(|e| e.to_string())?;
                 s.filters.push((field.to_owned(), value.to_owned()));
             }
+            "year_from" | "year_to" if v.trim().is_empty() => {}
+            "year_from" => low = Some(year(&k, &v)?),
+            "year_to" => high = Some(year(&k, &v)?),
             "page" => page = number(&k, &v)?.max(1),
             "size" => s.size = number(&k, &v)?,
             "sort" => {
@@ -83,11 +90,22 @@ pub fn parse(query: Option<&str>, limits: Limits) -> Result<(Search, usize), Str
             s.size, limits.max_results
         ));
     }
+    if low.is_some() || high.is_some() {
+        s.ranges.push(("year".into(), low, high));
+    }
     if s.facets.is_empty() {
         s.facets = DEFAULT_FACETS.iter().map(|f| (*f).to_owned()).collect();
     }
     s.from = (page - 1) * s.size;
     Ok((s, page))
+}
+
+fn year(key: &str, v: &str) -> Result<i64, String> {
+    v.trim()
+        .parse()
+        .ok()
+        .filter(|y| (0..=9999).contains(y))
+        .ok_or_else(|| format!("{key} {v:?} is not a year"))
 }
 
 fn number(key: &str, v: &str) -> Result<usize, String> {
@@ -112,6 +130,8 @@ mod tests {
         assert_eq!(s.filters, [("year".to_owned(), "1999".to_owned())]);
         assert_eq!((page, s.size, s.from), (3, 20, 40));
         assert_eq!(s.sort, Sort::Newest);
+        let (r, _) = parse(Some("year_from=1990&year_to="), Limits::default()).expect("range");
+        assert_eq!(r.ranges, [("year".to_owned(), Some(1990), None)]);
         let (d, page) = parse(None, Limits::default()).expect("empty");
         assert_eq!((page, d.size, d.from), (1, 10, 0));
         assert_eq!(d.facets, DEFAULT_FACETS);
@@ -132,6 +152,7 @@ mod tests {
         assert!(e("filter=year").contains("field:value"));
         assert!(e("sort=random").contains("relevance"));
         assert!(e("color=red").contains("unknown parameter"));
+        assert!(e("year_from=19x").contains("not a year"));
         assert!(e(&format!("q={}", "a".repeat(501))).contains("longer than 500"));
     }
 }

@@ -1,7 +1,11 @@
 //! The search API as a process against the stack's OpenSearch and Kafka: a search
 //! finds an indexed document with its summary and cluster facet, the document opens
 //! without its full text, bad requests are 400s that say why, a missing document a 404;
-//! the search and the click arrive on `logs` with the same query id.
+//! the search and the click arrive on `logs` with the same query id. The web pages:
+//! the search page with marked snippets and facets, the document page with its
+//! summary, cluster, the page the query matched and related documents by the engine's
+//! more-like-this, completions, the analytics page from the logged events, errors as
+//! pages; and with the engine unreachable, 503s that say so.
 
 use contracts::{decode, LogEvent};
 use searchindex::{Collection, EngineSettings, Layout};
@@ -30,7 +34,15 @@ async fn search_open_and_log() {
             json!({"id": "tobacco:ab12", "collection": "tobacco",
             "title": "Youth marketing memo", "text": "long OCR text on youth marketing",
             "summary": "A memo on marketing to youth.", "year": 1991,
+            "pages": [{"page": 1, "start": 0, "end": 9}, {"page": 2, "start": 9, "end": 32}],
             "cluster": {"id": "tobacco-3", "label": "youth · marketing", "model": "tobacco-v1"}}),
+        ),
+        (
+            Collection::Tobacco,
+            "tobacco:cd34",
+            json!({"id": "tobacco:cd34", "collection": "tobacco",
+            "title": "Marketing cigarettes to youth in 1992", "text": "youth marketing plans",
+            "year": 1992}),
         ),
         (
             Collection::Etds,
@@ -65,7 +77,7 @@ async fn search_open_and_log() {
 
     let (status, found) = json(api.get("/api/search?q=youth&facet=cluster.label"));
     assert_eq!(status, 200, "{found}");
-    assert_eq!(found["total"], 1);
+    assert_eq!(found["total"], 2);
     assert_eq!(found["hits"][0]["id"], "tobacco:ab12");
     assert_eq!(found["hits"][0]["summary"], "A memo on marketing to youth.");
     assert_eq!(found["facets"][0]["counts"][0][0], "youth · marketing");
@@ -78,7 +90,7 @@ async fn search_open_and_log() {
 
     let (status, both) = json(api.get("/api/search?q=&sort=newest&size=5"));
     assert_eq!(status, 200);
-    assert_eq!(both["total"], 2);
+    assert_eq!(both["total"], 3);
     assert_eq!(both["hits"][0]["id"], "etd:10919/5", "newest first");
 
     for (path, status, says) in [
@@ -107,7 +119,7 @@ async fn search_open_and_log() {
         .iter()
         .find(|e| e.data.query_id.as_deref() == Some(&qid) && !e.is_click())
         .expect("the search");
-    assert_eq!(search.data.total, Some(1));
+    assert_eq!(search.data.total, Some(2));
     assert_eq!(
         search
             .data
@@ -127,4 +139,98 @@ async fn search_open_and_log() {
         api.metric("docstream_search_api_outcomes_total{kind=\"log_events\",value=\"produced\"}")
             >= 3.0
     );
+
+    // the pages
+    let (status, page) = api.get("/?q=youth&collection=tobacco");
+    assert_eq!(status, 200, "{page}");
+    for want in [
+        "Youth marketing memo",
+        "<mark>youth</mark>",
+        "2 results for “youth”",
+        "Topic cluster",
+        r#"value="cluster.label:youth · marketing""#,
+        "/documents/tobacco:ab12?qid=",
+    ] {
+        assert!(
+            page.contains(want),
+            "{want} missing from the search page: {page}"
+        );
+    }
+    let (status, page) = api.get("/documents/tobacco:ab12?q=marketing&rank=1&qid=");
+    assert_eq!(status, 200, "{page}");
+    for want in [
+        "A memo on marketing to youth.",
+        "youth · marketing",
+        "page 2",
+        "<mark>marketing</mark>",
+        "Marketing cigarettes to youth in 1992",
+        "similar text",
+    ] {
+        assert!(
+            page.contains(want),
+            "{want} missing from the document page: {page}"
+        );
+    }
+    let (status, doc) = json(api.get("/api/documents/tobacco:ab12"));
+    assert_eq!(status, 200);
+    assert_eq!(doc["related_documents"][0]["id"], "tobacco:cd34", "{doc}");
+    let (status, s) = json(api.get("/api/suggest?q=marketing%20cig"));
+    assert_eq!(status, 200);
+    assert_eq!(
+        s["suggestions"][0]["text"], "Marketing cigarettes to youth in 1992",
+        "{s}"
+    );
+    let (status, page) = api.get("/?size=999");
+    assert_eq!(status, 400);
+    assert!(page.contains("size must be 1 to 50"), "{page}");
+    let (status, page) = api.get("/documents/tobacco:none");
+    assert_eq!(status, 404);
+    assert!(page.contains("no document tobacco:none"), "{page}");
+    assert_eq!(api.get("/static/app.js").0, 200);
+    // the analytics page follows logs: the searches above appear
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let analytics = loop {
+        let (status, page) = api.get("/analytics");
+        assert_eq!(status, 200, "{page}");
+        if page.contains("<td>youth</td>") || std::time::Instant::now() > deadline {
+            break page;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    assert!(analytics.contains("<td>youth</td>"), "{analytics}");
+    assert!(
+        analytics.contains("Tobacco settlement document"),
+        "{analytics}"
+    );
+    assert!(
+        api.metric(
+            "docstream_search_api_http_requests_total{route=\"/documents/{id}\",status=\"200\"}"
+        ) >= 1.0
+    );
+    assert!(
+        api.metric("docstream_search_api_engine_request_seconds_count{operation=\"search\"}")
+            >= 3.0
+    );
+
+    // the engine unreachable: 503s that say so
+    let down = Service::spawn(
+        env!("CARGO_BIN_EXE_search-api"),
+        &[
+            ("DOCSTREAM_ES_URL", "http://127.0.0.1:9"),
+            ("DOCSTREAM_ES_INDEX_PREFIX", &prefix),
+            ("DOCSTREAM_SEARCH_LOGS_TOPIC", &logs),
+        ],
+    );
+    assert_eq!(down.get("/readyz").0, 503);
+    let (status, page) = down.get("/?q=youth");
+    assert_eq!(status, 503);
+    assert!(
+        page.contains("unavailable") && !page.contains("panicked"),
+        "{page}"
+    );
+    let (status, body) = json(down.get("/api/search?q=youth"));
+    assert_eq!(status, 503);
+    assert!(body["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("unreachable")));
 }
