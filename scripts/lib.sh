@@ -32,3 +32,8 @@ ensure_build_deps() {
 ensure_pdf_tools() {
     ensure_packages poppler-utils tesseract-ocr tesseract-ocr-eng qpdf util-linux
 }
+
+# the search API's browser test drives Debian's Chromium through its ChromeDriver
+ensure_browser() {
+    ensure_packages chromium chromium-driver fonts-dejavu-core
+}

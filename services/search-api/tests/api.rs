@@ -8,58 +8,28 @@
 //! pages; and with the engine unreachable, 503s that say so.
 
 use contracts::{decode, LogEvent};
-use searchindex::{Collection, EngineSettings, Layout};
 use serde_json::{json, Value};
 use testkit::{Read, Service};
+
+mod common;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn search_open_and_log() {
     testkit::init_tracing();
-    let prefix = testkit::unique_ident("api");
-    let logs = testkit::unique("logs");
-    testkit::create_topics(&[(&logs, 1)]).await;
+    let docs = [
+        json!({"id": "tobacco:ab12", "collection": "tobacco",
+        "title": "Youth marketing memo", "text": "long OCR text on youth marketing",
+        "summary": "A memo on marketing to youth.", "year": 1991,
+        "pages": [{"page": 1, "start": 0, "end": 9}, {"page": 2, "start": 9, "end": 32}],
+        "cluster": {"id": "tobacco-3", "label": "youth · marketing", "model": "tobacco-v1"}}),
+        json!({"id": "tobacco:cd34", "collection": "tobacco",
+        "title": "Marketing cigarettes to youth in 1992", "text": "youth marketing plans",
+        "year": 1992}),
+        json!({"id": "etd:10919/5", "collection": "etds",
+        "title": "Lasers in surgery", "year": 2012}),
+    ];
+    let (prefix, logs) = common::library("api", &docs).await;
     let es_url = testkit::es_url();
-    let engine = EngineSettings::from_vars(&settings::vars_of(&[
-        ("DOCSTREAM_ES_URL", &es_url),
-        ("DOCSTREAM_ES_INDEX_PREFIX", &prefix),
-    ]))
-    .expect("settings");
-    let es = engine.client().expect("client");
-    let layout = Layout::new(&engine);
-    layout.ensure(&es).await.expect("indices");
-    for (c, id, doc) in [
-        (
-            Collection::Tobacco,
-            "tobacco:ab12",
-            json!({"id": "tobacco:ab12", "collection": "tobacco",
-            "title": "Youth marketing memo", "text": "long OCR text on youth marketing",
-            "summary": "A memo on marketing to youth.", "year": 1991,
-            "pages": [{"page": 1, "start": 0, "end": 9}, {"page": 2, "start": 9, "end": 32}],
-            "cluster": {"id": "tobacco-3", "label": "youth · marketing", "model": "tobacco-v1"}}),
-        ),
-        (
-            Collection::Tobacco,
-            "tobacco:cd34",
-            json!({"id": "tobacco:cd34", "collection": "tobacco",
-            "title": "Marketing cigarettes to youth in 1992", "text": "youth marketing plans",
-            "year": 1992}),
-        ),
-        (
-            Collection::Etds,
-            "etd:10919/5",
-            json!({"id": "etd:10919/5", "collection": "etds",
-            "title": "Lasers in surgery", "year": 2012}),
-        ),
-    ] {
-        let r = es
-            .index(elasticsearch::IndexParts::IndexId(&layout.alias(c), id))
-            .body(doc)
-            .refresh(elasticsearch::params::Refresh::True)
-            .send()
-            .await
-            .expect("index");
-        assert!(r.status_code().is_success());
-    }
     let api = Service::spawn(
         env!("CARGO_BIN_EXE_search-api"),
         &[
