@@ -166,11 +166,17 @@ pub fn tobacco(i: usize) -> Doc {
 
 /// The mix: each ETD followed by its tobacco documents.
 pub fn documents(args: &Args) -> Vec<Doc> {
+    mix(args.etds, args.tobacco_per_etd, args.etd_text_kb)
+}
+
+/// `etds` ETDs with `kb` KiB of text, each followed by `tobacco_per_etd` tobacco
+/// documents.
+pub fn mix(etds: usize, tobacco_per_etd: usize, kb: usize) -> Vec<Doc> {
     let mut out = Vec::new();
-    for e in 0..args.etds {
-        out.push(etd(e, args.etd_text_kb));
-        for t in 0..args.tobacco_per_etd {
-            out.push(tobacco(e * args.tobacco_per_etd + t));
+    for e in 0..etds {
+        out.push(etd(e, kb));
+        for t in 0..tobacco_per_etd {
+            out.push(tobacco(e * tobacco_per_etd + t));
         }
     }
     out
@@ -229,7 +235,7 @@ pub async fn run(brokers: &str, args: &Args) -> Result<()> {
 
 /// Deletes a pass's indices and templates and lets the engine settle, so its merges
 /// do not slow the next pass.
-async fn settle(es: &Elasticsearch, layout: &Layout) {
+pub async fn settle(es: &Elasticsearch, layout: &Layout) {
     let p = &layout.prefix;
     let _ = es
         .indices()
@@ -257,7 +263,7 @@ async fn fresh_layout(engine: &EngineSettings, es: &Elasticsearch) -> Result<Lay
 
 /// Plain index operations, `batch` documents per request, as many requests in flight
 /// as the indexer has lanes; until all are searchable.
-async fn direct(
+pub async fn direct(
     es: &Elasticsearch,
     layout: &Layout,
     docs: &[Doc],

@@ -10,6 +10,7 @@ mod kafka;
 mod pdf_bench;
 mod runtime_bench;
 mod scale_bench;
+mod search_bench;
 mod summarize_bench;
 mod tobacco_bench;
 
@@ -54,6 +55,9 @@ enum Bench {
     Cluster(cluster_bench::Args),
     /// The summarizer on the runtime next to its function in a bare loop; pages/s.
     Summarize(summarize_bench::Args),
+    /// Simulated users of the web pages next to the same work sent straight to the
+    /// engine, at 100 and 1,000 users.
+    Search(search_bench::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -66,6 +70,10 @@ async fn bench() -> anyhow::Result<()> {
     if std::env::var_os(cluster_bench::SERVE).is_some() {
         return Ok(clusterer::serve(&runtime::env_vars()).await?);
     }
+    // `loadtest search` runs this binary again as the search API
+    if std::env::var_os(search_bench::SERVE).is_some() {
+        return Ok(search_api::serve(&runtime::env_vars()).await?);
+    }
     let cli = Cli::parse();
     println!("{}", host::describe());
     match cli.bench {
@@ -77,5 +85,6 @@ async fn bench() -> anyhow::Result<()> {
         Bench::Pdf(args) => pdf_bench::run(&args).await,
         Bench::Cluster(args) => cluster_bench::run(&cli.brokers, &args).await,
         Bench::Summarize(args) => summarize_bench::run(&cli.brokers, &args).await,
+        Bench::Search(args) => search_bench::run(&cli.brokers, &args).await,
     }
 }

@@ -1,7 +1,8 @@
 //! Building the manifests: one file per deployment (ConfigMap, Deployment, Service,
 //! PodDisruptionBudget, KEDA ScaledObject, ServiceMonitor, NetworkPolicy), the
 //! namespace with a default-deny policy, Strimzi topics, a kustomization, and a plain
-//! HPA per scaled deployment as the documented alternative to KEDA.
+//! HPA per scaled deployment as the documented alternative to KEDA; for a service that
+//! serves people (`public`), an Ingress to chosen paths and an HPA on CPU instead.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, ExternalMetricSource, HorizontalPodAutoscaler,
-    HorizontalPodAutoscalerSpec, MetricIdentifier, MetricSpec, MetricTarget,
+    HorizontalPodAutoscalerSpec, MetricIdentifier, MetricSpec, MetricTarget, ResourceMetricSource,
 };
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
@@ -21,8 +22,10 @@ use k8s_openapi::api::core::v1::{
     ServiceSpec, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::{
-    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicyPort, NetworkPolicySpec,
+    HTTPIngressPath, HTTPIngressRuleValue, IPBlock, Ingress, IngressBackend, IngressRule,
+    IngressServiceBackend, IngressSpec, NetworkPolicy, NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+    ServiceBackendPort,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -86,6 +89,10 @@ pub fn generate(inputs: &Inputs) -> Result<BTreeMap<PathBuf, String>> {
         if let Some(so) = plan.scaled_object() {
             docs.push(yaml(&so)?);
         }
+        if let Some(p) = &d.public {
+            docs.push(yaml(&plan.cpu_hpa(p))?);
+            docs.push(yaml(&plan.ingress(p))?);
+        }
         docs.push(yaml(&plan.service_monitor())?);
         docs.push(yaml(&plan.network_policy())?);
         files.insert(format!("k8s/{}.yaml", d.name).into(), file(&docs));
@@ -135,6 +142,7 @@ fn deployments(inputs: &Inputs) -> Result<Vec<Settings_>> {
                 env: BTreeMap::new(),
                 mounts: Vec::new(),
                 web_egress: Vec::new(),
+                public: None,
                 tuning: Tuning::default(),
             });
         }
@@ -154,6 +162,26 @@ fn deployments(inputs: &Inputs) -> Result<Vec<Settings_>> {
             if !is_cidr(cidr) {
                 return Err(Error::Invalid(format!(
                     "deployment {}: web_egress {cidr:?} is not an address range like 203.0.113.0/24",
+                    d.name
+                )));
+            }
+        }
+        if let Some(p) = &d.public {
+            if !d.inputs_free(inputs) {
+                return Err(Error::Invalid(format!(
+                    "deployment {}: public services scale on CPU; one that consumes topics scales on lag",
+                    d.name
+                )));
+            }
+            if p.paths.is_empty() || p.paths.iter().any(|x| !x.starts_with('/')) {
+                return Err(Error::Invalid(format!(
+                    "deployment {}: public paths must be non-empty and start with /",
+                    d.name
+                )));
+            }
+            if !(1..=100).contains(&p.cpu_target_percent) {
+                return Err(Error::Invalid(format!(
+                    "deployment {}: cpu_target_percent must be 1 to 100",
                     d.name
                 )));
             }
@@ -638,7 +666,54 @@ impl<'a> Plan<'a> {
         }
         let (min, max) = self.min_max();
         let metric = facts::metric_name(&self.d.name, facts::metric::CONSUMER_LAG);
-        Some(HorizontalPodAutoscaler {
+        Some(self.hpa_on(
+            min,
+            max,
+            MetricSpec {
+                type_: "External".into(),
+                external: Some(ExternalMetricSource {
+                    metric: MetricIdentifier {
+                        name: metric,
+                        ..MetricIdentifier::default()
+                    },
+                    target: MetricTarget {
+                        type_: "AverageValue".into(),
+                        average_value: Some(Quantity(self.lag_threshold().to_string())),
+                        ..MetricTarget::default()
+                    },
+                }),
+                ..MetricSpec::default()
+            },
+        ))
+    }
+
+    /// A public service's HPA: replicas between min and max (2 and 10 unless set) at
+    /// the CPU target. Scaling on CPU is right for it: it consumes nothing, and its
+    /// work per request is rendering and waiting on the engine.
+    fn cpu_hpa(&self, p: &crate::settings::Public) -> HorizontalPodAutoscaler {
+        let max = self.tuning.max_replicas.unwrap_or(10).max(1);
+        let min = self.d.tuning.min_replicas.unwrap_or(2).clamp(1, max);
+        self.hpa_on(
+            min,
+            max,
+            MetricSpec {
+                type_: "Resource".into(),
+                resource: Some(ResourceMetricSource {
+                    name: "cpu".into(),
+                    target: MetricTarget {
+                        type_: "Utilization".into(),
+                        average_utilization: Some(p.cpu_target_percent),
+                        ..MetricTarget::default()
+                    },
+                }),
+                ..MetricSpec::default()
+            },
+        )
+    }
+
+    /// An HPA of the deployment on one metric.
+    fn hpa_on(&self, min: i32, max: i32, metric: MetricSpec) -> HorizontalPodAutoscaler {
+        HorizontalPodAutoscaler {
             metadata: self.meta(&self.d.name),
             spec: Some(HorizontalPodAutoscalerSpec {
                 scale_target_ref: CrossVersionObjectReference {
@@ -648,25 +723,47 @@ impl<'a> Plan<'a> {
                 },
                 min_replicas: Some(min),
                 max_replicas: max,
-                metrics: Some(vec![MetricSpec {
-                    type_: "External".into(),
-                    external: Some(ExternalMetricSource {
-                        metric: MetricIdentifier {
-                            name: metric,
-                            ..MetricIdentifier::default()
-                        },
-                        target: MetricTarget {
-                            type_: "AverageValue".into(),
-                            average_value: Some(Quantity(self.lag_threshold().to_string())),
-                            ..MetricTarget::default()
-                        },
-                    }),
-                    ..MetricSpec::default()
-                }]),
+                metrics: Some(vec![metric]),
                 ..HorizontalPodAutoscalerSpec::default()
             }),
             ..HorizontalPodAutoscaler::default()
-        })
+        }
+    }
+
+    /// The Ingress: the host, and only the listed paths to the service's HTTP port.
+    fn ingress(&self, p: &crate::settings::Public) -> Ingress {
+        let backend = IngressBackend {
+            service: Some(IngressServiceBackend {
+                name: self.d.name.clone(),
+                port: Some(ServiceBackendPort {
+                    number: Some(METRICS_PORT),
+                    ..ServiceBackendPort::default()
+                }),
+            }),
+            ..IngressBackend::default()
+        };
+        Ingress {
+            metadata: self.meta(&self.d.name),
+            spec: Some(IngressSpec {
+                ingress_class_name: Some(p.ingress_class.clone()),
+                rules: Some(vec![IngressRule {
+                    host: Some(p.host.clone()),
+                    http: Some(HTTPIngressRuleValue {
+                        paths: p
+                            .paths
+                            .iter()
+                            .map(|path| HTTPIngressPath {
+                                path: Some(path.clone()),
+                                path_type: if path == "/" { "Exact" } else { "Prefix" }.into(),
+                                backend: backend.clone(),
+                            })
+                            .collect(),
+                    }),
+                }]),
+                ..IngressSpec::default()
+            }),
+            ..Ingress::default()
+        }
     }
 
     fn service_monitor(&self) -> ServiceMonitor {
@@ -778,10 +875,16 @@ impl<'a> Plan<'a> {
                 }),
                 policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
                 ingress: Some(vec![NetworkPolicyIngressRule {
-                    from: Some(vec![NetworkPolicyPeer {
-                        namespace_selector: Some(ns_selector(&self.s.monitoring.namespace)),
-                        ..NetworkPolicyPeer::default()
-                    }]),
+                    // Prometheus scrapes; a public service's ingress controller serves
+                    from: Some(
+                        std::iter::once(&self.s.monitoring.namespace)
+                            .chain(self.d.public.as_ref().map(|p| &p.ingress_namespace))
+                            .map(|ns| NetworkPolicyPeer {
+                                namespace_selector: Some(ns_selector(ns)),
+                                ..NetworkPolicyPeer::default()
+                            })
+                            .collect(),
+                    ),
                     ports: Some(vec![NetworkPolicyPort {
                         port: Some(IntOrString::Int(METRICS_PORT)),
                         protocol: Some("TCP".into()),

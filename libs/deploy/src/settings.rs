@@ -102,8 +102,40 @@ pub struct Deployment {
     /// `http(s)://` PDF references. Empty: no web egress.
     #[serde(default)]
     pub web_egress: Vec<String>,
+    /// Serves people (the search API's pages): an Ingress to its HTTP port, an HPA on
+    /// CPU, and the NetworkPolicy letting the ingress controller in.
+    pub public: Option<Public>,
     #[serde(flatten)]
     pub tuning: Tuning,
+}
+
+/// How a service that serves people is exposed and scaled.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Public {
+    /// The host name the Ingress answers.
+    pub host: String,
+    /// The Ingress class (`nginx`, `traefik`, ...).
+    pub ingress_class: String,
+    /// Where the ingress controller's pods run (allowed in by the NetworkPolicy).
+    pub ingress_namespace: String,
+    /// Path prefixes routed to the service; what is not listed (`/metrics`, the
+    /// probes, the analytics page) stays inside the cluster. `/` routes the root
+    /// page alone (an exact match).
+    pub paths: Vec<String>,
+    /// Average CPU use, percent of the request, the HPA keeps replicas at.
+    pub cpu_target_percent: i32,
+}
+
+impl Deployment {
+    /// Whether no topic of `topics.yaml` names it as a consumer.
+    pub fn inputs_free(&self, inputs: &crate::manifests::Inputs) -> bool {
+        !inputs
+            .topics
+            .topics
+            .iter()
+            .any(|t| t.consumers.iter().any(|c| c == &self.name))
+    }
 }
 
 /// A claim mounted read-only at a path.

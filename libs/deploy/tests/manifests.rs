@@ -63,6 +63,7 @@ fn every_document_parses_back_into_its_type() {
             "ScaledObject" => drop(typed::<ScaledObject>(v)),
             "ServiceMonitor" => drop(typed::<ServiceMonitor>(v)),
             "KafkaTopic" => drop(typed::<KafkaTopic>(v)),
+            "Ingress" => drop(typed::<k8s_openapi::api::networking::v1::Ingress>(v)),
             "Kustomization" => {}
             other => panic!("{file}: unexpected kind {other}"),
         }
@@ -360,6 +361,65 @@ fn network_policies_allow_only_kafka_search_and_own_database() {
         .filter_map(|peer| peer.ip_block.map(|b| b.cidr))
         .collect();
     assert_eq!(blocks, etd.web_egress);
+}
+
+#[test]
+fn the_public_service_gets_an_ingress_to_its_pages_and_scales_on_cpu() {
+    let docs = documents();
+    let ingresses: Vec<&(String, String, serde_yaml::Value)> =
+        docs.iter().filter(|(_, k, _)| k == "Ingress").collect();
+    assert_eq!(ingresses.len(), 1, "only the search API is public");
+    let (file, _, v) = ingresses[0];
+    assert_eq!(file, "k8s/search-api.yaml");
+    let ing: k8s_openapi::api::networking::v1::Ingress = typed(v);
+    let rule = &ing
+        .spec
+        .as_ref()
+        .and_then(|s| s.rules.clone())
+        .expect("rules")[0];
+    let paths: Vec<(String, String)> = rule
+        .http
+        .as_ref()
+        .expect("http")
+        .paths
+        .iter()
+        .map(|p| (p.path.clone().unwrap_or_default(), p.path_type.clone()))
+        .collect();
+    assert!(paths.contains(&("/".into(), "Exact".into())), "{paths:?}");
+    assert!(paths.contains(&("/api".into(), "Prefix".into())));
+    assert!(
+        !paths
+            .iter()
+            .any(|(p, _)| p.starts_with("/metrics") || p == "/analytics"),
+        "metrics and analytics stay inside: {paths:?}"
+    );
+    let hpa: HorizontalPodAutoscaler = typed(
+        &docs
+            .iter()
+            .find(|(f, k, _)| f == "k8s/search-api.yaml" && k == "HorizontalPodAutoscaler")
+            .expect("an HPA beside it")
+            .2,
+    );
+    let spec = hpa.spec.expect("spec");
+    let metric = &spec.metrics.expect("metrics")[0];
+    assert_eq!(metric.type_, "Resource");
+    assert_eq!(
+        metric.resource.as_ref().map(|r| r.name.as_str()),
+        Some("cpu")
+    );
+    assert!(spec.min_replicas >= Some(2));
+    let policy: NetworkPolicy = typed(
+        &docs
+            .iter()
+            .find(|(f, k, _)| f == "k8s/search-api.yaml" && k == "NetworkPolicy")
+            .expect("a policy")
+            .2,
+    );
+    let from = serde_json::to_string(&policy.spec.expect("spec").ingress).expect("json");
+    assert!(
+        from.contains("ingress-nginx"),
+        "the controller may reach it: {from}"
+    );
 }
 
 #[test]

@@ -506,14 +506,15 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// The routes.
+/// The routes. A document id holds a `/` (`etd:10919/5`), so document routes take the
+/// rest of the path.
 fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(search_page))
-        .route("/documents/{id}", get(document_page))
+        .route("/documents/{*id}", get(document_page))
         .route("/analytics", get(analytics_page))
         .route("/api/search", get(api_search))
-        .route("/api/documents/{id}", get(api_document))
+        .route("/api/documents/{*id}", get(api_document))
         .route("/api/suggest", get(api_suggest))
         .route(
             "/static/style.css",
@@ -540,16 +541,17 @@ pub async fn serve(vars: &Vars) -> Result<()> {
     let producer: FutureProducer = c.create()?;
     let tally = Arc::new(Mutex::new(analytics::Tally::default()));
     analytics::follow(&s.kafka, &s.logs_topic, tally.clone())?;
+    let (logs, writing) = logs::LogSink::spawn(
+        producer,
+        s.logs_topic.clone(),
+        s.log_buffer,
+        metrics.clone(),
+    );
     let app = Arc::new(App {
         es: s.engine.client()?,
         layout: Layout::new(&s.engine),
         limits: s.limits,
-        logs: logs::LogSink::spawn(
-            producer,
-            s.logs_topic.clone(),
-            s.log_buffer,
-            metrics.clone(),
-        ),
+        logs,
         metrics,
         tally,
     });
@@ -559,6 +561,11 @@ pub async fn serve(vars: &Vars) -> Result<()> {
     axum::serve(listener, router(app))
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await?;
+    // the router and its sinks are gone: the buffered events are written, then it ends
+    let deadline = std::time::Duration::from_secs(settings::facts::SHUTDOWN_DEADLINE_SECS / 2);
+    if tokio::time::timeout(deadline, writing).await.is_err() {
+        tracing::warn!("log events still buffered at the shutdown deadline were lost");
+    }
     Ok(())
 }
 

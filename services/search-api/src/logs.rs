@@ -92,16 +92,18 @@ pub struct LogSink {
 }
 
 impl LogSink {
-    /// Starts the task that writes the buffer's events to `topic`.
+    /// Starts the task that writes the buffer's events to `topic`; it ends when every
+    /// sink is dropped and what was buffered is written (await it at shutdown, so a
+    /// SIGTERM loses no event).
     pub fn spawn(
         producer: FutureProducer,
         topic: String,
         capacity: usize,
         metrics: Metrics,
-    ) -> Self {
+    ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::channel::<LogEvent>(capacity.max(1));
         let m = metrics.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let mut batch = Vec::new();
             while rx.recv_many(&mut batch, 500).await > 0 {
                 let out: Vec<Outgoing> = batch
@@ -117,7 +119,7 @@ impl LogSink {
                 }
             }
         });
-        Self { tx, metrics }
+        (Self { tx, metrics }, task)
     }
 
     /// Queues `e`, or drops and counts it when the buffer is full.

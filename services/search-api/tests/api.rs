@@ -141,6 +141,10 @@ async fn search_open_and_log() {
             "{want} missing from the document page: {page}"
         );
     }
+    let (status, page) = api.get("/documents/etd:10919/5");
+    assert_eq!(status, 200, "an id with a slash opens: {page}");
+    assert!(page.contains("<h1>Lasers in surgery</h1>"), "{page}");
+    assert_eq!(json(api.get("/api/documents/etd:10919/5")).0, 200);
     let (status, doc) = json(api.get("/api/documents/tobacco:ab12"));
     assert_eq!(status, 200);
     assert_eq!(doc["related_documents"][0]["id"], "tobacco:cd34", "{doc}");
@@ -174,7 +178,7 @@ async fn search_open_and_log() {
     );
     assert!(
         api.metric(
-            "docstream_search_api_http_requests_total{route=\"/documents/{id}\",status=\"200\"}"
+            "docstream_search_api_http_requests_total{route=\"/documents/{*id}\",status=\"200\"}"
         ) >= 1.0
     );
     assert!(
