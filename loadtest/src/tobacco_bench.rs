@@ -41,6 +41,7 @@ impl Processor for Passthrough {
     async fn process(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
         Ok(vec![Outgoing {
             topic: self.output.clone(),
+            partition: None,
             key: msg.key.map(<[u8]>::to_vec),
             payload: msg.payload.unwrap_or_default().to_vec(),
             headers: Vec::new(),

@@ -113,4 +113,9 @@ contract!(Recommendation, "Recommendation", 1);
 pub struct Related {
     pub id: DocId,
     pub score: f32,
+    /// Why: `co-click` (opened in the same sessions), `same query` (opened from the same
+    /// search) or `content` (the same cluster, for a document no one's clicks relate
+    /// yet). Absent in messages of before the recommender wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

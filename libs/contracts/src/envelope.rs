@@ -52,6 +52,17 @@ pub fn encode<T: Contract>(msg: &T) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// A service's own messages on its internal topics (a repartition topic, a state
+/// store's changelog): written and read by that service alone, so their format is its
+/// own (documented beside its code), not a contract between services.
+#[derive(Debug, Clone, Copy)]
+pub struct Internal;
+
+impl Internal {
+    pub const TYPE: &'static str = "Internal";
+    pub const SCHEMA_VERSION: u32 = 1;
+}
+
 /// A dead letter: the original message (key, payload and headers untouched) plus
 /// these headers saying why, where it came from, and when.
 #[derive(Debug, Clone, Copy)]

@@ -19,7 +19,7 @@ pub use derived::{
     ClusterAssignment, ClusterModel, Embedding, ModelCluster, Recommendation, Related,
     SectionSummary, Summary,
 };
-pub use envelope::{decode, encode, Contract, DeadLetter};
+pub use envelope::{decode, encode, Contract, DeadLetter, Internal};
 pub use error::{Error, Result};
 pub use etd::{
     Degree, DspaceRecord, FulltextStatus, PageSpan, PdfRef, ProcessedEtd, RawEtd, Section,
@@ -44,4 +44,5 @@ pub const MESSAGE_TYPES: &[(&str, u32)] = &[
     (LogEvent::TYPE, LogEvent::SCHEMA_VERSION),
     (Recommendation::TYPE, Recommendation::SCHEMA_VERSION),
     (DeadLetter::TYPE, DeadLetter::SCHEMA_VERSION),
+    (Internal::TYPE, Internal::SCHEMA_VERSION),
 ];

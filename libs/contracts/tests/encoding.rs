@@ -64,7 +64,7 @@ proptest! {
         let rec = Recommendation {
             schema_version: 1,
             id: id.clone(),
-            related: scores.into_iter().filter(|s| s.is_finite()).map(|score| Related { id: id.clone(), score }).collect(),
+            related: scores.into_iter().filter(|s| s.is_finite()).map(|score| Related { id: id.clone(), score, reason: None }).collect(),
             model: "m".into(),
         };
         prop_assert_eq!(encode(&rec), serde_json::to_vec(&rec).expect("json"));

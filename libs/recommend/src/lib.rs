@@ -6,7 +6,10 @@
 //! `max_clicks` clicks (a bot cannot dominate). [`Popularity`] is the baseline: the
 //! most clicked documents for everyone. [`evaluate`] measures both as the
 //! session-based recommendation literature does: the next click after a session's
-//! prefix, hit rate and MRR at a cut-off.
+//! prefix, hit rate and MRR at a cut-off. [`stream`] is the same method as the
+//! recommender service runs it, step by step on partitions' state.
+
+pub mod stream;
 
 use std::collections::HashMap;
 

@@ -27,6 +27,9 @@ pub async fn enqueue(producer: &FutureProducer, out: &Outgoing) -> KafkaResult<D
         if let Some(k) = &out.key {
             record = record.key(k);
         }
+        if let Some(p) = out.partition {
+            record = record.partition(p);
+        }
         match producer.send_result(record) {
             Ok(delivery) => return Ok(delivery),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {

@@ -83,6 +83,7 @@ pub fn message_dead_letter(
         .unwrap_or_default();
     Outgoing {
         topic: dlq_topic.to_owned(),
+        partition: None,
         key: m.key().map(<[u8]>::to_vec),
         payload: m.payload().unwrap_or_default().to_vec(),
         headers: dead_letter_headers(
@@ -113,6 +114,7 @@ pub fn source_dead_letter(
 ) -> Outgoing {
     Outgoing {
         topic: topic.to_owned(),
+        partition: None,
         key: Some(key.into_bytes()),
         payload,
         headers: dead_letter_headers(

@@ -49,6 +49,10 @@ impl<'a> Incoming<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
     pub topic: String,
+    /// The partition to write to; `None`: the producer's partitioner on the key. A
+    /// changelog names its input's partition, so a new owner of that partition restores
+    /// from the same number.
+    pub partition: Option<i32>,
     pub key: Option<Vec<u8>>,
     pub payload: Vec<u8>,
     pub headers: Vec<(String, Vec<u8>)>,
@@ -59,9 +63,20 @@ impl Outgoing {
     pub fn keyed(topic: impl Into<String>, key: impl Into<Vec<u8>>, payload: Vec<u8>) -> Self {
         Self {
             topic: topic.into(),
+            partition: None,
             key: Some(key.into()),
             payload,
             headers: Vec::new(),
+        }
+    }
+}
+
+impl Outgoing {
+    /// The same message to an explicit partition.
+    pub fn to_partition(self, partition: i32) -> Self {
+        Self {
+            partition: Some(partition),
+            ..self
         }
     }
 }

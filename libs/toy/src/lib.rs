@@ -44,6 +44,7 @@ impl Processor for Upper {
         let payload = upper(msg.payload.unwrap_or_default())?;
         Ok(vec![Outgoing {
             topic: self.output.clone(),
+            partition: None,
             key: msg.key.map(<[u8]>::to_vec),
             payload,
             headers: Vec::new(),
@@ -94,6 +95,7 @@ impl BatchProcessor for UpperBatch {
                 let payload = self.once(m)?;
                 Ok(vec![Outgoing {
                     topic: self.output.clone(),
+                    partition: None,
                     key: m.key.map(<[u8]>::to_vec),
                     payload,
                     headers: Vec::new(),

@@ -1,0 +1,445 @@
+//! recommender: "people who opened this also opened", learned from `logs`, published to
+//! `recommendations` keyed by document id (the indexer writes `related`). A stream
+//! processor in two steps, in one consumer group, as a Kafka Streams aggregation is:
+//!
+//! 1. `logs` (keyed by session) → per session its recent clicks (`recommend::stream::
+//!    sessions`) → the signals each click makes (`…::signals`), produced to the internal topic
+//!    `recommender-pairs` keyed by the document they change: the repartition.
+//!    `clusters` → each document's cluster membership, to the same topic keyed by
+//!    cluster.
+//! 2. `recommender-pairs` (keyed by document or cluster) → per document its co-click
+//!    weights and its neighbours' popularity, per cluster its members (`…::scores`) → the
+//!    document's related documents when they changed.
+//!
+//! Both steps keep their state per input partition in memory and in a compacted
+//! changelog (`recommender-sessions`, `recommender-state`; [`store`]), written before
+//! the input offset is committed; a new owner of a partition restores it from there,
+//! and a replayed message is applied once, so a restart or a rebalance loses and
+//! doubles no counts, and two instances give what one gives.
+//!
+//! Privacy: only the search API's pseudonymous session ids are used; an old line that
+//! names a user is keyed by a hash of the name, which is never written anywhere.
+//! Bad input: a line that is not a log event, or an unreadable time, is dead-lettered;
+//! a click on something that is not a document id is ignored and counted; a session's
+//! events past the cap per minute are ignored and counted.
+
+pub mod store;
+
+use contracts::{decode, encode, ClusterAssignment, DocId, LogEvent, Recommendation, Related};
+use runtime::{Incoming, Metrics, Outgoing, Output, ProcessError, Processor};
+use serde::{Deserialize, Serialize};
+use settings::{parse, var, KafkaSettings, Vars};
+use sha2::{Digest, Sha256};
+
+use recommend::stream::signals::Signal;
+use recommend::stream::{scores, sessions};
+
+/// Why the recommender would not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Settings(#[from] settings::Error),
+    #[error(transparent)]
+    Runtime(#[from] runtime::Error),
+    #[error("{0}")]
+    Config(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The topics it reads and writes besides its inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    pub pairs: String,
+    pub clusters: String,
+    pub sessions: String,
+    pub state: String,
+    pub output: String,
+}
+
+/// What the recommender is configured with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub topics: Topics,
+    pub sessions: sessions::Options,
+    pub scores: scores::Options,
+}
+
+impl Settings {
+    /// `DOCSTREAM_RECOMMEND_{PAIRS,CLUSTERS,SESSIONS,STATE}_TOPIC` (`recommender-pairs`,
+    /// `clusters`, `recommender-sessions`, `recommender-state`), `DOCSTREAM_OUTPUT_TOPIC`
+    /// (`recommendations`), `DOCSTREAM_RECOMMEND_RELATED` (10),
+    /// `_IDLE_GAP_MINUTES` (30), `_WINDOW` (10 clicks), `_MAX_EVENTS_PER_MINUTE` (60),
+    /// `_MAX_NEIGHBOURS` (100), `_HALF_LIFE_DAYS` (90), `_SAME_QUERY_BOOST` (1.5).
+    pub fn from_vars(vars: &Vars) -> Result<Self> {
+        let topic = |name: &str, default: &str| {
+            var(vars, &format!("DOCSTREAM_RECOMMEND_{name}_TOPIC"))
+                .unwrap_or_else(|| default.into())
+        };
+        let d = scores::Options::default();
+        let gap: i64 = parse(vars, "DOCSTREAM_RECOMMEND_IDLE_GAP_MINUTES", 30)?;
+        let days: f64 = parse(vars, "DOCSTREAM_RECOMMEND_HALF_LIFE_DAYS", 90.0)?;
+        let s = Self {
+            topics: Topics {
+                pairs: topic("PAIRS", "recommender-pairs"),
+                clusters: topic("CLUSTERS", "clusters"),
+                sessions: topic("SESSIONS", "recommender-sessions"),
+                state: topic("STATE", "recommender-state"),
+                output: var(vars, "DOCSTREAM_OUTPUT_TOPIC")
+                    .unwrap_or_else(|| "recommendations".into()),
+            },
+            sessions: sessions::Options {
+                idle_gap_ms: gap * 60_000,
+                window: parse(vars, "DOCSTREAM_RECOMMEND_WINDOW", 10)?,
+                max_per_minute: parse(vars, "DOCSTREAM_RECOMMEND_MAX_EVENTS_PER_MINUTE", 60)?,
+            },
+            scores: scores::Options {
+                related: parse(vars, "DOCSTREAM_RECOMMEND_RELATED", d.related)?,
+                max_neighbours: parse(
+                    vars,
+                    "DOCSTREAM_RECOMMEND_MAX_NEIGHBOURS",
+                    d.max_neighbours,
+                )?,
+                half_life_ms: days * 24.0 * 3600.0 * 1000.0,
+                same_query_boost: parse(
+                    vars,
+                    "DOCSTREAM_RECOMMEND_SAME_QUERY_BOOST",
+                    d.same_query_boost,
+                )?,
+                cluster_members: d.cluster_members,
+            },
+        };
+        if gap < 1 || s.sessions.window < 1 || s.scores.related < 1 || days <= 0.0 {
+            return Err(Error::Config(
+                "DOCSTREAM_RECOMMEND_IDLE_GAP_MINUTES, _WINDOW, _RELATED and _HALF_LIFE_DAYS must be positive".into(),
+            ));
+        }
+        Ok(s)
+    }
+}
+
+/// The key of a session's state: its pseudonymous id, or for an old line that names a
+/// user, a hash of the name (the name itself is never kept or written).
+pub fn session_key(e: &LogEvent) -> Option<String> {
+    if let Some(s) = e.data.session.as_deref().filter(|s| !s.is_empty()) {
+        return Some(format!("s:{s}"));
+    }
+    let user = e.data.user.as_ref()?.username.as_str();
+    let digest = Sha256::digest(user.as_bytes());
+    Some(format!(
+        "u:{}",
+        digest
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    ))
+}
+
+/// What step 2 keeps per key: a document's state or a cluster's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    #[serde(default)]
+    pub document: scores::Document,
+    #[serde(default)]
+    pub cluster: scores::Cluster,
+}
+
+/// The version of the method, in every recommendation's `model`.
+pub const MODEL: &str = "co-click-v1";
+
+/// A document's recommendation message.
+pub fn recommendation(id: DocId, related: &[(String, f32, String)]) -> Recommendation {
+    Recommendation {
+        schema_version: 1,
+        id,
+        related: related
+            .iter()
+            .filter_map(|(id, score, reason)| {
+                Some(Related {
+                    id: id.parse().ok()?,
+                    score: *score,
+                    reason: Some(reason.clone()),
+                })
+            })
+            .collect(),
+        model: MODEL.into(),
+    }
+}
+
+/// Both steps, by input topic.
+pub struct Recommend {
+    settings: Settings,
+    sessions: store::Store<sessions::Session>,
+    state: store::Store<State>,
+    metrics: Metrics,
+}
+
+impl std::fmt::Debug for Recommend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recommend")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+fn transient(e: &store::Error) -> ProcessError {
+    ProcessError::Transient(e.to_string())
+}
+
+fn changelog<V: Serialize>(
+    topic: &str,
+    partition: i32,
+    key: &str,
+    e: &store::Entry<V>,
+) -> Outgoing {
+    Outgoing::keyed(topic, key, serde_json::to_vec(e).unwrap_or_default()).to_partition(partition)
+}
+
+impl Recommend {
+    pub fn new(settings: Settings, kafka: &KafkaSettings, metrics: Metrics) -> Self {
+        Self {
+            sessions: store::Store::new(kafka.clone(), settings.topics.sessions.clone()),
+            state: store::Store::new(kafka.clone(), settings.topics.state.clone()),
+            settings,
+            metrics,
+        }
+    }
+
+    fn signal(&self, s: &Signal) -> Outgoing {
+        Outgoing::keyed(
+            self.settings.topics.pairs.clone(),
+            s.key(),
+            serde_json::to_vec(s).unwrap_or_default(),
+        )
+    }
+
+    /// Step 1: a log event into its session and the signals it makes.
+    async fn log(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
+        let payload = msg
+            .payload
+            .ok_or_else(|| ProcessError::Invalid("not a log event: an empty message".into()))?;
+        let e: LogEvent = decode(payload).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+        let time = sessions::event_time(&e.data.time).ok_or_else(|| {
+            ProcessError::Invalid(format!("log event time {:?} is not readable", e.data.time))
+        })?;
+        let Some(key) = session_key(&e) else {
+            self.metrics.count("events", "no_session");
+            return Ok(Output::default());
+        };
+        let doc = e.clicked_doc().filter(|d| {
+            let known = d.parse::<DocId>().is_ok();
+            if !known {
+                self.metrics.count("events", "unknown_document");
+            }
+            known
+        });
+        if e.is_click() && doc.is_none() {
+            return Ok(Output::default());
+        }
+        let mut part = self
+            .sessions
+            .partition(msg.partition, msg.offset)
+            .await
+            .map_err(|e| transient(&e))?;
+        let Some(mut session) = part.for_offset(&key, msg.offset) else {
+            self.metrics.count("events", "replayed");
+            return Ok(Output::default());
+        };
+        let outcome = sessions::observe(
+            &mut session,
+            doc.as_deref(),
+            e.data.query_id.as_deref(),
+            time,
+            &self.settings.sessions,
+        );
+        let entry = part.put(&key, msg.offset, session);
+        let mut out = vec![changelog(
+            &self.settings.topics.sessions,
+            msg.partition,
+            &key,
+            &entry,
+        )];
+        match outcome {
+            sessions::Outcome::Signals(signals) => {
+                self.metrics.count("events", "click");
+                out.extend(signals.iter().map(|s| self.signal(s)));
+            }
+            sessions::Outcome::Nothing => self
+                .metrics
+                .count("events", if doc.is_some() { "reopened" } else { "search" }),
+            sessions::Outcome::Capped => self.metrics.count("events", "capped"),
+        }
+        self.metrics.set_state(
+            "keys",
+            "sessions",
+            i64::try_from(part.values.len()).unwrap_or(i64::MAX),
+        );
+        Ok(out.into())
+    }
+
+    /// A document's cluster: a membership signal for the cluster's partition.
+    fn cluster(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
+        let payload = msg.payload.ok_or_else(|| {
+            ProcessError::Invalid("not a cluster assignment: an empty message".into())
+        })?;
+        let a: ClusterAssignment =
+            decode(payload).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+        let s = Signal::Member {
+            cluster: a.cluster_id,
+            doc: a.id.to_string(),
+        };
+        Ok(vec![self.signal(&s)].into())
+    }
+
+    /// Step 2: a signal into its document's or cluster's state; the recommendation
+    /// when it changed, and the signals it sends on.
+    async fn score(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
+        let payload = msg
+            .payload
+            .ok_or_else(|| ProcessError::Invalid("not a signal: an empty message".into()))?;
+        let signal: Signal = serde_json::from_slice(payload)
+            .map_err(|e| ProcessError::Invalid(format!("not a signal: {e}")))?;
+        let key = signal.key();
+        let mut part = self
+            .state
+            .partition(msg.partition, msg.offset)
+            .await
+            .map_err(|e| transient(&e))?;
+        let Some(mut state) = part.for_offset(&key, msg.offset) else {
+            self.metrics.count("signals", "replayed");
+            return Ok(Output::default());
+        };
+        let o = &self.settings.scores;
+        let mut out = Vec::new();
+        let next = if let Signal::Member { doc, .. } = &signal {
+            scores::join(&mut state.cluster, doc, o)
+        } else {
+            let next = scores::apply(&mut state.document, &signal, o);
+            let related = scores::related(&state.document, o);
+            if related != state.document.published {
+                match key.parse::<DocId>() {
+                    Ok(id) => {
+                        out.push(Outgoing::keyed(
+                            self.settings.topics.output.clone(),
+                            key.clone(),
+                            encode(&recommendation(id, &related)),
+                        ));
+                        self.metrics.count("recommendations", "published");
+                    }
+                    Err(_) => self.metrics.count("events", "unknown_document"),
+                }
+                state.document.published = related;
+            }
+            next
+        };
+        self.metrics.count("signals", signal_name(&signal));
+        let entry = part.put(&key, msg.offset, state);
+        out.insert(
+            0,
+            changelog(&self.settings.topics.state, msg.partition, &key, &entry),
+        );
+        out.extend(next.iter().map(|s| self.signal(s)));
+        self.metrics.set_state(
+            "keys",
+            "documents",
+            i64::try_from(part.values.len()).unwrap_or(i64::MAX),
+        );
+        Ok(out.into())
+    }
+}
+
+fn signal_name(s: &Signal) -> &'static str {
+    match s {
+        Signal::Click { .. } => "click",
+        Signal::Pair { .. } => "pair",
+        Signal::Popularity { .. } => "popularity",
+        Signal::Member { .. } => "member",
+        Signal::Content { .. } => "content",
+    }
+}
+
+impl Processor for Recommend {
+    async fn process(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
+        if msg.topic == self.settings.topics.pairs {
+            self.score(msg).await
+        } else if msg.topic == self.settings.topics.clusters {
+            self.cluster(msg)
+        } else {
+            self.log(msg).await
+        }
+    }
+}
+
+/// The consume loop until SIGTERM.
+pub async fn serve(vars: &Vars) -> Result<()> {
+    let settings = Settings::from_vars(vars)?;
+    let config = runtime::RuntimeConfig::from_vars(
+        "recommender",
+        &runtime::Defaults::of("recommender")?,
+        vars,
+    )?;
+    let metrics = Metrics::new("recommender");
+    let kafka = KafkaSettings::from_vars(vars);
+    let processor = Recommend::new(settings, &kafka, metrics.clone());
+    runtime::serve_with_metrics(config, metrics, processor).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use settings::vars_of as vars;
+
+    #[test]
+    fn settings_default_and_refuse_nonsense() {
+        let s = Settings::from_vars(&Vars::new()).expect("defaults");
+        assert_eq!(s.topics.pairs, "recommender-pairs");
+        assert_eq!(s.topics.output, "recommendations");
+        assert_eq!(s.sessions.idle_gap_ms, 30 * 60_000);
+        let e =
+            Settings::from_vars(&vars(&[("DOCSTREAM_RECOMMEND_WINDOW", "0")])).expect_err("zero");
+        assert!(e.to_string().contains("_WINDOW"), "{e}");
+    }
+
+    #[test]
+    fn each_changelog_has_the_partitions_of_the_topic_it_backs() {
+        let file = topics::TopicsFile::embedded().expect("topics.yaml");
+        let parts = |name: &str| {
+            file.topics
+                .iter()
+                .find(|t| t.name == name)
+                .map(|t| t.partitions)
+                .unwrap_or_else(|| panic!("no topic {name}"))
+        };
+        assert_eq!(parts("recommender-sessions"), parts("logs"));
+        assert_eq!(parts("recommender-state"), parts("recommender-pairs"));
+        let d = runtime::Defaults::of("recommender").expect("defaults");
+        assert_eq!(d.input_topics, ["clusters", "logs", "recommender-pairs"]);
+    }
+
+    #[test]
+    fn a_named_user_is_kept_only_as_a_hash() {
+        let line = br#"{"status": 200, "message": "Success", "data": {"user": {"username": "Eddy", "email": "e@x.org"}, "dataset": "etd", "time": "2019-11-08 19:26:49.530631", "ip": "127.0.0.1", "hit": {"handle": "10919/5"}}}"#;
+        let e: LogEvent = decode(line).expect("an old line");
+        let key = session_key(&e).expect("keyed");
+        assert!(key.starts_with("u:") && !key.contains("Eddy"), "{key}");
+        assert_eq!(key.len(), 2 + 24);
+        assert_eq!(e.clicked_doc().as_deref(), Some("etd:10919/5"));
+    }
+
+    #[test]
+    fn a_recommendation_carries_scores_and_reasons() {
+        let id: DocId = "etd:10919/5".parse().expect("id");
+        let r = recommendation(
+            id,
+            &[
+                ("etd:10919/6".into(), 0.5, "co-click".into()),
+                ("not an id".into(), 0.1, "co-click".into()),
+            ],
+        );
+        assert_eq!(r.related.len(), 1, "a bad id is left out");
+        assert_eq!(r.related[0].reason.as_deref(), Some("co-click"));
+        assert_eq!(r.model, MODEL);
+    }
+}
