@@ -179,6 +179,9 @@ enum Target {
     Direct {
         es: elasticsearch::Elasticsearch,
         layout: Layout,
+        /// The same bound on requests in flight as the search API's (its default), as
+        /// any client of an engine whose queue rejects when full must keep.
+        turns: Arc<tokio::sync::Semaphore>,
     },
 }
 
@@ -215,16 +218,18 @@ async fn results(
             }
             Ok(offered_by_page(&body))
         }
-        Target::Direct { es, layout } => {
+        Target::Direct { es, layout, turns } => {
             let (mut s, page) =
                 search_api::request::parse(Some(query), search_api::request::Limits::default())?;
             s.facets = search_api::pages::facets_for(s.collection)
                 .iter()
                 .map(|f| (*f).to_owned())
                 .collect();
+            let turn = turns.acquire().await.map_err(|e| e.to_string())?;
             let found = searchindex::query::search(es, layout, &s)
                 .await
                 .map_err(|e| e.to_string())?;
+            drop(turn);
             Ok(Offered {
                 documents: found
                     .hits
@@ -266,7 +271,8 @@ async fn open(t: &Target, link: &str, cookie: Option<&str>) -> Result<(), String
                 Err(format!("{status} for {link}"))
             }
         }
-        Target::Direct { es, layout } => {
+        Target::Direct { es, layout, turns } => {
+            let turn = || async { turns.acquire().await.map_err(|e| e.to_string()) };
             let (path, query) = link.split_once('?').unwrap_or((link, ""));
             let id: contracts::DocId = path
                 .trim_start_matches("/documents/")
@@ -276,15 +282,19 @@ async fn open(t: &Target, link: &str, cookie: Option<&str>) -> Result<(), String
                 .unwrap_or_default()
                 .iter()
                 .any(|(k, v)| k == "q" && !v.is_empty());
+            let t = turn().await?;
             searchindex::query::document(es, layout, &id)
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no {id}"))?;
+            drop(t);
             if has_q {
+                let _t = turn().await?;
                 searchindex::lookup::text_and_pages(es, layout, &id)
                     .await
                     .map_err(|e| e.to_string())?;
             }
+            let _t = turn().await?;
             searchindex::lookup::more_like_this(es, layout, &id, 5)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -541,6 +551,7 @@ pub async fn run(brokers: &str, args: &Args) -> Result<()> {
     let direct = Target::Direct {
         es: es.clone(),
         layout: layout.clone(),
+        turns: Arc::new(tokio::sync::Semaphore::new(16)),
     };
 
     let (mut ratio, mut api_errors, mut clicks) = (f64::NAN, 0, 0);

@@ -65,6 +65,13 @@ pub struct Settings {
     /// `DOCSTREAM_SEARCH_LOG_BUFFER` (10000): events waiting for Kafka at most.
     pub log_buffer: usize,
     pub http_addr: std::net::SocketAddr,
+    /// `DOCSTREAM_SEARCH_ENGINE_CONCURRENCY` (16): requests to the engine in flight at
+    /// most; the rest wait in the search API rather than in the engine's queue, which
+    /// rejects (429) when full.
+    pub engine_concurrency: usize,
+    /// `DOCSTREAM_SEARCH_ENGINE_WAIT_MS` (20000): how long a request waits for its turn
+    /// before it is answered 503 busy, with `Retry-After`.
+    pub engine_wait: std::time::Duration,
 }
 
 impl Settings {
@@ -87,6 +94,12 @@ impl Settings {
             logs_topic: var(vars, "DOCSTREAM_SEARCH_LOGS_TOPIC").unwrap_or_else(|| "logs".into()),
             log_buffer: parse(vars, "DOCSTREAM_SEARCH_LOG_BUFFER", 10_000)?,
             http_addr: settings::http_addr(vars)?,
+            engine_concurrency: parse(vars, "DOCSTREAM_SEARCH_ENGINE_CONCURRENCY", 16usize)?.max(1),
+            engine_wait: std::time::Duration::from_millis(parse(
+                vars,
+                "DOCSTREAM_SEARCH_ENGINE_WAIT_MS",
+                20_000u64,
+            )?),
         })
     }
 }
@@ -98,6 +111,8 @@ struct App {
     logs: logs::LogSink,
     metrics: Metrics,
     tally: Arc<Mutex<analytics::Tally>>,
+    engine_turns: tokio::sync::Semaphore,
+    engine_wait: std::time::Duration,
 }
 
 /// The session of a request: its cookie's value, or a new random one (then `true`).
@@ -126,13 +141,26 @@ fn with_session(mut r: Response, session: &str, new: bool) -> Response {
     r
 }
 
+/// A 503 says when to come back.
+fn retry_after(mut r: Response) -> Response {
+    if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    }
+    r
+}
+
 fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
+    retry_after((status, Json(json!({ "error": message }))).into_response())
 }
 
 fn error_page(status: StatusCode, message: &str) -> Response {
-    (status, Html(pages::error_page(status.as_u16(), message))).into_response()
+    retry_after((status, Html(pages::error_page(status.as_u16(), message))).into_response())
 }
+
+/// What the engine says when its queue is full, and what the search API says when
+/// its own wait for a turn ran out.
+const BUSY: &str = "the library's search is busy; try again in a moment";
 
 /// The status and message for an engine failure: unreachable 503, a request it found
 /// invalid 400, anything else it refused 502 with its reason.
@@ -143,6 +171,9 @@ fn engine_failure(e: &searchindex::Error) -> (StatusCode, String) {
             "the search engine is unreachable; try again in a moment".into(),
         ),
         searchindex::Error::Invalid(m) => (StatusCode::BAD_REQUEST, m.clone()),
+        searchindex::Error::Refused {
+            status: 429 | 503, ..
+        } => (StatusCode::SERVICE_UNAVAILABLE, BUSY.into()),
         other => (StatusCode::BAD_GATEWAY, other.to_string()),
     }
 }
@@ -157,12 +188,23 @@ fn now() -> String {
 }
 
 impl App {
-    /// Times one engine call under its operation's name.
+    /// Times one engine call under its operation's name, when its turn comes (at most
+    /// `engine_concurrency` at once; after `engine_wait`, busy).
     async fn timed<T>(
         &self,
         operation: &str,
         call: impl std::future::Future<Output = searchindex::Result<T>>,
     ) -> searchindex::Result<T> {
+        let Ok(Ok(_turn)) =
+            tokio::time::timeout(self.engine_wait, self.engine_turns.acquire()).await
+        else {
+            self.metrics.count("engine", "busy");
+            return Err(searchindex::Error::Refused {
+                what: operation.into(),
+                status: 503,
+                body: BUSY.into(),
+            });
+        };
         let t = Instant::now();
         let r = call.await;
         self.metrics
@@ -244,7 +286,17 @@ impl App {
                 )
                 .await?;
             if !named.is_empty() {
-                return Ok((named, "what other readers opened"));
+                let by_content = doc["related"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .all(|r| r["reason"] == "content");
+                let reason = if by_content {
+                    "the same topic cluster (no one's clicks relate it yet)"
+                } else {
+                    "what other readers opened"
+                };
+                return Ok((named, reason));
             }
         }
         let similar = self
@@ -554,6 +606,8 @@ pub async fn serve(vars: &Vars) -> Result<()> {
         logs,
         metrics,
         tally,
+        engine_turns: tokio::sync::Semaphore::new(s.engine_concurrency),
+        engine_wait: s.engine_wait,
     });
     let listener = tokio::net::TcpListener::bind(s.http_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "search-api listening");
@@ -572,6 +626,27 @@ pub async fn serve(vars: &Vars) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_engine_queue_is_busy_not_a_bad_gateway() {
+        let full = searchindex::Error::Refused {
+            what: "search".into(),
+            status: 429,
+            body: "rejected_execution_exception".into(),
+        };
+        assert_eq!(
+            engine_failure(&full),
+            (StatusCode::SERVICE_UNAVAILABLE, BUSY.into())
+        );
+        let r = error(StatusCode::SERVICE_UNAVAILABLE, BUSY);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+        let other = searchindex::Error::Refused {
+            what: "search".into(),
+            status: 400,
+            body: "parse".into(),
+        };
+        assert_eq!(engine_failure(&other).0, StatusCode::BAD_GATEWAY);
+    }
 
     #[test]
     fn the_session_comes_from_its_cookie_or_is_made() {
