@@ -335,6 +335,11 @@ pub struct ProcessedEtd {
     pub sections: Vec<Section>,
     /// Mean Tesseract word confidence (0–100) over OCR'd pages.
     pub ocr_confidence: Option<f32>,
+    /// Where the PDF is, as the raw message referenced it (`file://` or `http(s)://`;
+    /// none for an inline PDF or none at all), so the library's pages can link it.
+    /// Absent in messages of before it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf_url: Option<String>,
     /// Every DSpace field not mapped above, untouched.
     pub source: Map<String, Value>,
 }

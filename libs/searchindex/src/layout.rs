@@ -262,6 +262,7 @@ pub fn mappings(c: Collection) -> Value {
             "abstract": english(),
             "handle": keyword(),
             "uri": { "type": "keyword", "index": false },
+            "pdf_url": { "type": "keyword", "index": false },
             "language": keyword(),
             "rights": { "type": "text", "index": false },
             "publisher": keyword(),

@@ -111,6 +111,10 @@ pub fn normalize(raw: &RawEtd) -> ProcessedEtd {
         pages: Vec::new(),
         sections: Vec::new(),
         ocr_confidence: None,
+        pdf_url: match &raw.pdf {
+            Some(contracts::PdfRef::Url { url, .. }) => Some(url.clone()),
+            _ => None,
+        },
         source,
     }
 }

@@ -72,6 +72,10 @@ pub struct Settings {
     /// `DOCSTREAM_SEARCH_ENGINE_WAIT_MS` (20000): how long a request waits for its turn
     /// before it is answered 503 busy, with `Retry-After`.
     pub engine_wait: std::time::Duration,
+    /// `DOCSTREAM_SEARCH_PDF_ROOT`: the folder `file://` PDF references may be served
+    /// from (the shared volume etd-ingest reads); unset, only `http(s)://` PDFs are
+    /// linked (by redirect).
+    pub pdf_root: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -94,6 +98,7 @@ impl Settings {
             logs_topic: var(vars, "DOCSTREAM_SEARCH_LOGS_TOPIC").unwrap_or_else(|| "logs".into()),
             log_buffer: parse(vars, "DOCSTREAM_SEARCH_LOG_BUFFER", 10_000)?,
             http_addr: settings::http_addr(vars)?,
+            pdf_root: var(vars, "DOCSTREAM_SEARCH_PDF_ROOT").map(std::path::PathBuf::from),
             engine_concurrency: parse(vars, "DOCSTREAM_SEARCH_ENGINE_CONCURRENCY", 16usize)?.max(1),
             engine_wait: std::time::Duration::from_millis(parse(
                 vars,
@@ -113,6 +118,42 @@ struct App {
     tally: Arc<Mutex<analytics::Tally>>,
     engine_turns: tokio::sync::Semaphore,
     engine_wait: std::time::Duration,
+    pdf_root: Option<std::path::PathBuf>,
+}
+
+/// Where a document's PDF is served from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PdfSource {
+    /// An `http(s)://` reference: the browser is sent there.
+    Redirect(String),
+    /// A `file://` reference under the PDF root.
+    File(std::path::PathBuf),
+}
+
+/// The PDF of a document's `pdf_url`, or why it is not served: a `file://` path must
+/// lie under `root` (no `..`; symlinks are checked again when it is opened).
+pub fn pdf_source(
+    url: Option<&str>,
+    root: Option<&std::path::Path>,
+) -> Result<PdfSource, &'static str> {
+    let url = url.ok_or("this document has no PDF the library can link")?;
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Ok(PdfSource::Redirect(url.to_owned()));
+    }
+    let path = std::path::Path::new(
+        url.strip_prefix("file://")
+            .ok_or("this document's PDF is not at a URL the library serves")?,
+    );
+    let root =
+        root.ok_or("this document's PDF is on a shared volume the search API is not given")?;
+    if path
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+        || !path.starts_with(root)
+    {
+        return Err("this document's PDF is outside the folder the search API serves");
+    }
+    Ok(PdfSource::File(path.to_owned()))
 }
 
 /// The session of a request: its cookie's value, or a new random one (then `true`).
@@ -444,18 +485,9 @@ async fn document_page(
         Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
     };
     let pairs = pairs_of(q.as_deref());
-    let doc = match app.open(&session, &doc_id, &pairs).await {
-        Ok(Some(d)) => d,
-        Ok(None) => {
-            return error_page(
-                StatusCode::NOT_FOUND,
-                &format!("The library has no document {doc_id}."),
-            )
-        }
-        Err(e) => {
-            let (status, m) = engine_failure(&e);
-            return error_page(status, &m);
-        }
+    let doc = match found(&doc_id, app.open(&session, &doc_id, &pairs).await) {
+        Ok(d) => d,
+        Err(page) => return *page,
     };
     let query = pairs
         .iter()
@@ -485,8 +517,84 @@ async fn document_page(
         }
         Err(e) => tracing::warn!(error = %e, "related documents failed"),
     }
+    around.pdf_url = pdf_source(doc["pdf_url"].as_str(), app.pdf_root.as_deref())
+        .ok()
+        .map(|_| format!("/pdf/{doc_id}"));
     let html = pages::document_page(&doc_id.to_string(), &doc, &around);
     with_session(Html(html).into_response(), &session, new)
+}
+
+/// A document the engine was asked for, or the page that says why there is none.
+fn found(
+    id: &contracts::DocId,
+    got: searchindex::Result<Option<Value>>,
+) -> Result<Value, Box<Response>> {
+    match got {
+        Ok(Some(d)) => Ok(d),
+        Ok(None) => Err(Box::new(error_page(
+            StatusCode::NOT_FOUND,
+            &format!("The library has no document {id}."),
+        ))),
+        Err(e) => {
+            let (status, m) = engine_failure(&e);
+            Err(Box::new(error_page(status, &m)))
+        }
+    }
+}
+
+async fn pdf(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+    let doc_id = match doc_id(&id) {
+        Ok(d) => d,
+        Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
+    };
+    let got = app
+        .timed(
+            "get",
+            searchindex::query::document(&app.es, &app.layout, &doc_id),
+        )
+        .await;
+    let doc = match found(&doc_id, got) {
+        Ok(d) => d,
+        Err(page) => return *page,
+    };
+    match pdf_source(doc["pdf_url"].as_str(), app.pdf_root.as_deref()) {
+        Ok(PdfSource::Redirect(url)) => match HeaderValue::from_str(&url) {
+            Ok(v) => (StatusCode::FOUND, [(header::LOCATION, v)]).into_response(),
+            Err(_) => error_page(
+                StatusCode::NOT_FOUND,
+                "this document's PDF link is not a valid URL",
+            ),
+        },
+        Ok(PdfSource::File(path)) => serve_pdf(&path, app.pdf_root.as_deref()).await,
+        Err(why) => error_page(StatusCode::NOT_FOUND, why),
+    }
+}
+
+/// Streams a PDF file, after checking its real path is still under the root.
+async fn serve_pdf(path: &std::path::Path, root: Option<&std::path::Path>) -> Response {
+    let (Ok(real), Some(Ok(root))) = (
+        tokio::fs::canonicalize(path).await,
+        match root {
+            Some(r) => Some(tokio::fs::canonicalize(r).await),
+            None => None,
+        },
+    ) else {
+        return error_page(StatusCode::NOT_FOUND, "this document's PDF is not there");
+    };
+    if !real.starts_with(&root) {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "this document's PDF is outside the folder the search API serves",
+        );
+    }
+    match tokio::fs::File::open(&real).await {
+        Ok(f) => (
+            [(header::CONTENT_TYPE, "application/pdf")],
+            axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(f)),
+        )
+            .into_response(),
+        Err(_) => error_page(StatusCode::NOT_FOUND, "this document's PDF is not there"),
+    }
 }
 
 async fn analytics_page(State(app): State<Arc<App>>) -> Response {
@@ -565,6 +673,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/", get(search_page))
         .route("/documents/{*id}", get(document_page))
         .route("/analytics", get(analytics_page))
+        .route("/pdf/{*id}", get(pdf))
         .route("/api/search", get(api_search))
         .route("/api/documents/{*id}", get(api_document))
         .route("/api/suggest", get(api_suggest))
@@ -608,6 +717,7 @@ pub async fn serve(vars: &Vars) -> Result<()> {
         tally,
         engine_turns: tokio::sync::Semaphore::new(s.engine_concurrency),
         engine_wait: s.engine_wait,
+        pdf_root: s.pdf_root.clone(),
     });
     let listener = tokio::net::TcpListener::bind(s.http_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "search-api listening");
@@ -626,6 +736,23 @@ pub async fn serve(vars: &Vars) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pdfs_are_linked_from_the_web_or_served_from_under_the_root_only() {
+        let root = std::path::Path::new("/shared/etds");
+        assert_eq!(
+            pdf_source(Some("https://x.org/a.pdf"), None),
+            Ok(PdfSource::Redirect("https://x.org/a.pdf".into()))
+        );
+        assert_eq!(
+            pdf_source(Some("file:///shared/etds/a.pdf"), Some(root)),
+            Ok(PdfSource::File("/shared/etds/a.pdf".into()))
+        );
+        assert!(pdf_source(Some("file:///shared/etds/../../etc/passwd"), Some(root)).is_err());
+        assert!(pdf_source(Some("file:///etc/passwd"), Some(root)).is_err());
+        assert!(pdf_source(Some("file:///shared/etds/a.pdf"), None).is_err());
+        assert!(pdf_source(None, Some(root)).is_err());
+    }
 
     #[test]
     fn a_full_engine_queue_is_busy_not_a_bad_gateway() {

@@ -16,6 +16,9 @@ mod common;
 #[tokio::test(flavor = "multi_thread")]
 async fn search_open_and_log() {
     testkit::init_tracing();
+    let pdfs = std::env::temp_dir().join(testkit::unique("pdfs"));
+    std::fs::create_dir_all(&pdfs).expect("pdf folder");
+    std::fs::write(pdfs.join("t.pdf"), b"%PDF-1.4 a thesis").expect("a pdf");
     let docs = [
         json!({"id": "tobacco:ab12", "collection": "tobacco",
         "title": "Youth marketing memo", "text": "long OCR text on youth marketing",
@@ -26,7 +29,10 @@ async fn search_open_and_log() {
         "title": "Marketing cigarettes to youth in 1992", "text": "youth marketing plans",
         "year": 1992}),
         json!({"id": "etd:10919/5", "collection": "etds",
-        "title": "Lasers in surgery", "year": 2012}),
+        "title": "Lasers in surgery", "year": 2012,
+        "pdf_url": format!("file://{}", pdfs.join("t.pdf").display())}),
+        json!({"id": "etd:10919/6", "collection": "etds",
+        "title": "Elsewhere", "year": 2013, "pdf_url": "file:///etc/hostname"}),
     ];
     let (prefix, logs) = common::library("api", &docs).await;
     let es_url = testkit::es_url();
@@ -36,6 +42,7 @@ async fn search_open_and_log() {
             ("DOCSTREAM_ES_URL", &es_url),
             ("DOCSTREAM_ES_INDEX_PREFIX", &prefix),
             ("DOCSTREAM_SEARCH_LOGS_TOPIC", &logs),
+            ("DOCSTREAM_SEARCH_PDF_ROOT", &pdfs.display().to_string()),
         ],
     );
     let json = |(status, body): (u16, String)| -> (u16, Value) {
@@ -60,8 +67,8 @@ async fn search_open_and_log() {
 
     let (status, both) = json(api.get("/api/search?q=&sort=newest&size=5"));
     assert_eq!(status, 200);
-    assert_eq!(both["total"], 3);
-    assert_eq!(both["hits"][0]["id"], "etd:10919/5", "newest first");
+    assert_eq!(both["total"], 4);
+    assert_eq!(both["hits"][0]["id"], "etd:10919/6", "newest first");
 
     for (path, status, says) in [
         ("/api/search?size=999", 400, "size must be"),
@@ -144,6 +151,22 @@ async fn search_open_and_log() {
     let (status, page) = api.get("/documents/etd:10919/5");
     assert_eq!(status, 200, "an id with a slash opens: {page}");
     assert!(page.contains("<h1>Lasers in surgery</h1>"), "{page}");
+    assert!(
+        page.contains(r#"href="/pdf/etd:10919/5""#),
+        "the PDF is linked: {page}"
+    );
+    let (status, pdf) = api.get("/pdf/etd:10919/5");
+    assert_eq!(status, 200);
+    assert!(
+        pdf.contains("%PDF-1.4 a thesis"),
+        "streamed (chunked): {pdf}"
+    );
+    let (status, page) = api.get("/pdf/etd:10919/6");
+    assert_eq!(status, 404, "outside the root: {page}");
+    assert!(
+        !api.get("/documents/etd:10919/6").1.contains("/pdf/"),
+        "not linked"
+    );
     assert_eq!(json(api.get("/api/documents/etd:10919/5")).0, 200);
     let (status, doc) = json(api.get("/api/documents/tobacco:ab12"));
     assert_eq!(status, 200);
