@@ -445,6 +445,7 @@ async fn process<P: Processor>(s: Arc<Shared<P>>, job: Job) -> (Job, Handled) {
     let limits = Limits {
         stopping: &s.stopping,
         deadline: None,
+        epoch: 0,
     };
     let mut backoff = Backoff::new(s.config.retry);
     let handled = crate::handling::handle(

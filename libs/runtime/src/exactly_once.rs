@@ -146,6 +146,7 @@ pub(crate) async fn run<P: Processor>(
             let limits = Limits {
                 stopping: &never,
                 deadline: Some(batch_deadline(begun_at, config.transaction_timeout)),
+                epoch,
             };
             let output = match handle(
                 processor.as_ref(),

@@ -28,6 +28,8 @@ pub(crate) struct Limits<'a> {
     pub stopping: &'a CancellationToken,
     /// No wait may end after this (the open transaction's deadline).
     pub deadline: Option<Instant>,
+    /// The partition's assignment epoch, given to the processor ([`Incoming::epoch`]).
+    pub epoch: u64,
 }
 
 /// How handling a message ended.
@@ -53,7 +55,10 @@ pub(crate) async fn handle<P: Processor>(
     m: &OwnedMessage,
     backoff: &mut Backoff,
 ) -> Handled {
-    let incoming = Incoming::from_message(m);
+    let incoming = Incoming {
+        epoch: limits.epoch,
+        ..Incoming::from_message(m)
+    };
     loop {
         let reason = match processor.process(&incoming).await {
             Ok(outputs) => return Handled::Done(outputs),
@@ -160,6 +165,7 @@ mod tests {
             let limits = Limits {
                 stopping: &never,
                 deadline: Some(deadline),
+                epoch: 0,
             };
             match handle(&down, &config, &metrics, limits, &m, &mut backoff).await {
                 Handled::OutOfTime { wait } => {
@@ -201,6 +207,7 @@ mod tests {
         let limits = Limits {
             stopping: &stop,
             deadline: None,
+            epoch: 0,
         };
         let down = Down(AtomicU32::new(0));
         let h = handle(

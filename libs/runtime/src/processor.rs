@@ -16,6 +16,10 @@ pub struct Incoming<'a> {
     pub key: Option<&'a [u8]>,
     pub payload: Option<&'a [u8]>,
     pub headers: Option<&'a OwnedHeaders>,
+    /// The assignment its partition is owned under in the exactly-once loop: it
+    /// changes whenever the partition is assigned again, so a processor keeping state
+    /// per partition knows to restore it (0 elsewhere).
+    pub epoch: u64,
 }
 
 impl<'a> Incoming<'a> {
@@ -28,6 +32,7 @@ impl<'a> Incoming<'a> {
             key: m.key(),
             payload: m.payload(),
             headers: m.headers(),
+            epoch: 0,
         }
     }
 

@@ -12,10 +12,11 @@
 //!    document's related documents when they changed.
 //!
 //! Both steps keep their state per input partition in memory and in a compacted
-//! changelog (`recommender-sessions`, `recommender-state`; [`store`]), written before
-//! the input offset is committed; a new owner of a partition restores it from there,
-//! and a replayed message is applied once, so a restart or a rebalance loses and
-//! doubles no counts, and two instances give what one gives.
+//! changelog (`recommender-sessions`, `recommender-state`; [`store`]), written in the
+//! same transaction as the outputs and the input offsets (the runtime's exactly-once
+//! loop, this service's default and requirement); a new owner of a partition restores
+//! it from there, so a restart or a rebalance loses and doubles no counts, and two
+//! instances give what one gives.
 //!
 //! Privacy: only the search API's pseudonymous session ids are used; an old line that
 //! names a user is keyed by a hash of the name, which is never written anywhere.
@@ -145,6 +146,9 @@ pub struct State {
     pub cluster: scores::Cluster,
 }
 
+/// How often (in offsets of a `logs` partition) idle sessions are dropped.
+pub const SWEEP_EVERY: i64 = 1000;
+
 /// The version of the method, in every recommendation's `model`.
 pub const MODEL: &str = "co-click-v1";
 
@@ -239,7 +243,7 @@ impl Recommend {
         }
         let mut part = self
             .sessions
-            .partition(msg.partition, msg.offset)
+            .partition(msg.partition, msg.offset, msg.epoch)
             .await
             .map_err(|e| transient(&e))?;
         let Some(mut session) = part.for_offset(&key, msg.offset) else {
@@ -260,6 +264,18 @@ impl Recommend {
             &key,
             &entry,
         )];
+        // every SWEEP_EVERY offsets, the sessions idle past the gap go (an idle session
+        // starts again anyway), so memory follows the active sessions, not all there were
+        if msg.offset % SWEEP_EVERY == 0 {
+            let gap = self.settings.sessions.idle_gap_ms;
+            let gone = part.expire(|s| time - s.last_time <= gap);
+            self.metrics
+                .count_by("sessions", "expired", gone.len() as u64);
+            out.extend(gone.iter().map(|k| {
+                Outgoing::keyed(self.settings.topics.sessions.clone(), k.clone(), Vec::new())
+                    .to_partition(msg.partition)
+            }));
+        }
         match outcome {
             sessions::Outcome::Signals(signals) => {
                 self.metrics.count("events", "click");
@@ -303,7 +319,7 @@ impl Recommend {
         let key = signal.key();
         let mut part = self
             .state
-            .partition(msg.partition, msg.offset)
+            .partition(msg.partition, msg.offset, msg.epoch)
             .await
             .map_err(|e| transient(&e))?;
         let Some(mut state) = part.for_offset(&key, msg.offset) else {
@@ -374,11 +390,21 @@ impl Processor for Recommend {
 /// The consume loop until SIGTERM.
 pub async fn serve(vars: &Vars) -> Result<()> {
     let settings = Settings::from_vars(vars)?;
-    let config = runtime::RuntimeConfig::from_vars(
+    let mut config = runtime::RuntimeConfig::from_vars(
         "recommender",
         &runtime::Defaults::of("recommender")?,
         vars,
     )?;
+    // its state and its outputs must commit together (see `store`)
+    match var(vars, "DOCSTREAM_EXACTLY_ONCE").as_deref() {
+        None => config.exactly_once = true,
+        Some(_) if config.exactly_once => {}
+        Some(_) => {
+            return Err(Error::Config(
+                "the recommender keeps state in changelogs and needs DOCSTREAM_EXACTLY_ONCE=true (its default)".into(),
+            ))
+        }
+    }
     let metrics = Metrics::new("recommender");
     let kafka = KafkaSettings::from_vars(vars);
     let processor = Recommend::new(settings, &kafka, metrics.clone());

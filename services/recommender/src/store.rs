@@ -1,13 +1,23 @@
 //! State per input partition, kept in memory and in a compacted changelog topic, as a
 //! Kafka Streams state store is: every change is written to the changelog's partition
-//! of the same number as the input partition, with the input offset that made it,
-//! before that input offset is committed. An instance restores a partition's state
-//! from its changelog partition when it first sees the partition, and again whenever
-//! the input offsets it is given do not follow the last it applied (another instance
-//! owned the partition meanwhile). A replayed message (a crash before its commit) is
-//! recognised per key by the offset its state already reflects and applied once.
+//! of the same number as the input partition, with the input offset that made it, in
+//! the same Kafka transaction as the outputs it caused and the input offset's commit
+//! (the recommender runs the runtime's exactly-once loop). An instance restores a
+//! partition's state from its changelog partition (committed records only) when it
+//! first sees the partition, and again whenever the input offsets it is given do not
+//! continue from the last it applied: another instance owned the partition meanwhile,
+//! or a transaction was aborted and its messages come again, so the memory is ahead of
+//! what was committed. Committed state and committed input offsets then agree, and the
+//! per-key offset check (a message its key's state already reflects is not applied
+//! twice) is only a safety net.
 //!
-//! The changelog's record: key = the state's key, value = `{"offset": o, "state": …}`.
+//! Why not at-least-once: there a crash can leave a changelog record written and an
+//! output of the same message not; the replayed message is then recognised as applied
+//! and its output is never sent (the process test caught a lost recommendation).
+//!
+//! The changelog's record: key = the state's key, value = `{"offset": o, "state": …}`;
+//! an empty value deletes the key (the runtime writes empty, not null, payloads, so
+//! compaction keeps these small records rather than removing them).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,6 +43,8 @@ pub struct Partition<V> {
     pub values: HashMap<String, Entry<V>>,
     /// The next input offset expected: one past the last applied.
     pub next: Option<i64>,
+    /// The assignment the state was restored under.
+    pub epoch: Option<u64>,
 }
 
 impl<V> Default for Partition<V> {
@@ -40,15 +52,19 @@ impl<V> Default for Partition<V> {
         Self {
             values: HashMap::new(),
             next: None,
+            epoch: None,
         }
     }
 }
 
 impl<V: Clone + Default> Partition<V> {
-    /// Whether the partition's state must be restored before applying `offset`: never
-    /// seen, or offsets skipped since the last applied (someone else applied them).
-    pub fn stale(&self, offset: i64) -> bool {
-        self.next.is_none_or(|n| offset > n)
+    /// Whether the partition's state must be restored before applying `offset` under
+    /// assignment `epoch`: never restored, assigned again since (another instance may
+    /// have applied offsets meanwhile; a rebalance aborts the open transaction), or an
+    /// offset already applied given again. Offsets may skip ahead within one
+    /// assignment: a transactional topic's markers take offsets of their own.
+    pub fn stale(&self, offset: i64, epoch: u64) -> bool {
+        self.epoch != Some(epoch) || self.next.is_some_and(|n| offset < n)
     }
 
     /// The state of `key` to change for the message at `offset`; `None` when the
@@ -60,6 +76,21 @@ impl<V: Clone + Default> Partition<V> {
             Some(e) => Some(e.state.clone()),
             None => Some(V::default()),
         }
+    }
+
+    /// Drops the keys whose state `keep` refuses; their names, for the changelog's
+    /// deletions.
+    pub fn expire(&mut self, keep: impl Fn(&V) -> bool) -> Vec<String> {
+        let gone: Vec<String> = self
+            .values
+            .iter()
+            .filter(|(_, e)| !keep(&e.state))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &gone {
+            self.values.remove(k);
+        }
+        gone
     }
 
     /// Keeps `state` for `key` as of `offset`; the changelog record to write.
@@ -114,6 +145,7 @@ impl<V: Clone + Default + DeserializeOwned + Send + 'static> Store<V> {
         &self,
         partition: i32,
         offset: i64,
+        epoch: u64,
     ) -> Result<tokio::sync::OwnedMutexGuard<Partition<V>>, Error> {
         let p = {
             let mut all = self
@@ -123,14 +155,18 @@ impl<V: Clone + Default + DeserializeOwned + Send + 'static> Store<V> {
             all.entry(partition).or_default().clone()
         };
         let mut guard = p.lock_owned().await;
-        if guard.stale(offset) {
+        if guard.stale(offset, epoch) {
             let (kafka, topic) = (self.kafka.clone(), self.changelog.clone());
             let values =
                 tokio::task::spawn_blocking(move || restore::<V>(&kafka, &topic, partition))
                     .await
                     .map_err(|_| Error::Task(self.changelog.clone()))??;
             tracing::info!(changelog = %self.changelog, partition, keys = values.len(), "restored");
-            *guard = Partition { values, next: None };
+            *guard = Partition {
+                values,
+                next: None,
+                epoch: Some(epoch),
+            };
         }
         Ok(guard)
     }
@@ -161,7 +197,10 @@ fn restore<V: DeserializeOwned>(
     let mut c = kafka.client_config();
     c.set("group.id", format!("docstream-recommender-restore-{topic}"))
         .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false");
+        .set("isolation.level", "read_committed")
+        // the end is where the committed records end: an aborted transaction's records
+        // and the transactions' markers take offsets no message is delivered for
+        .set("enable.partition.eof", "true");
     kafka.apply_overrides(&mut c);
     let consumer: BaseConsumer = c.create().map_err(err)?;
     let (low, high) = consumer
@@ -176,8 +215,7 @@ fn restore<V: DeserializeOwned>(
         .map_err(err)?;
     consumer.assign(&list).map_err(err)?;
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    let mut at = low;
-    while at < high {
+    loop {
         if std::time::Instant::now() > deadline {
             return Err(err(rdkafka::error::KafkaError::Global(
                 rdkafka::types::RDKafkaErrorCode::OperationTimedOut,
@@ -185,11 +223,10 @@ fn restore<V: DeserializeOwned>(
         }
         match consumer.poll(Duration::from_millis(500)) {
             Some(Ok(m)) => {
-                at = m.offset() + 1;
                 let Some(key) = m.key().and_then(|k| std::str::from_utf8(k).ok()) else {
                     continue;
                 };
-                match m.payload() {
+                match m.payload().filter(|p| !p.is_empty()) {
                     None => {
                         values.remove(key);
                     }
@@ -201,6 +238,7 @@ fn restore<V: DeserializeOwned>(
                     },
                 }
             }
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => break,
             Some(Err(e)) => return Err(err(e)),
             None => {}
         }
@@ -215,14 +253,19 @@ mod tests {
     #[test]
     fn a_partition_is_stale_until_restored_and_after_a_gap_and_a_replay_applies_once() {
         let mut p: Partition<u32> = Partition::default();
-        assert!(p.stale(5), "never seen");
+        assert!(p.stale(5, 1), "never restored");
+        p.epoch = Some(1);
         let s = p.for_offset("k", 5).expect("new");
         p.put("k", 5, s + 1);
-        assert!(!p.stale(6));
-        assert!(p.stale(9), "offsets 6 to 8 went elsewhere");
-        assert!(!p.stale(3), "an older offset is a replay, not a gap");
+        assert!(!p.stale(6, 1));
+        assert!(!p.stale(9, 1), "a transaction marker took offsets");
+        assert!(p.stale(9, 2), "assigned again");
+        assert!(p.stale(3, 1), "offsets again");
         assert_eq!(p.for_offset("k", 5), None, "already applied");
         assert_eq!(p.for_offset("k", 6), Some(1));
         assert_eq!(p.for_offset("other", 2), Some(0), "a key never changed");
+        p.put("old", 7, 0);
+        assert_eq!(p.expire(|v| *v > 0), ["old"]);
+        assert!(p.values.contains_key("k") && !p.values.contains_key("old"));
     }
 }
