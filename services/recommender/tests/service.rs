@@ -55,13 +55,17 @@ impl Topics {
         t
     }
 
-    fn spawn(&self) -> Service {
+    /// An instance; each needs its own id (its transactional id is the group's and
+    /// its), and a restarted one takes its predecessor's, as a pod that keeps its name,
+    /// so the dead one's open transaction is aborted at once.
+    fn spawn(&self, instance: &str) -> Service {
         let inputs = format!("{},{},{}", self.clusters, self.logs, self.pairs);
         Service::spawn(
             env!("CARGO_BIN_EXE_recommender"),
             &[
                 ("DOCSTREAM_INPUT_TOPICS", &inputs),
                 ("DOCSTREAM_GROUP_ID", &self.group),
+                ("DOCSTREAM_INSTANCE_ID", instance),
                 ("DOCSTREAM_DLQ_TOPIC", &self.dlq),
                 ("DOCSTREAM_OUTPUT_TOPIC", &self.output),
                 ("DOCSTREAM_RECOMMEND_PAIRS_TOPIC", &self.pairs),
@@ -230,7 +234,7 @@ async fn one_two_and_a_restarted_instance_agree() {
     // one instance
     let one = Topics::new().await;
     publish(&one).await;
-    let single = one.spawn();
+    let single = one.spawn("a");
     one.wait_done();
     let by_one = one.latest();
     assert!(
@@ -284,7 +288,7 @@ async fn one_two_and_a_restarted_instance_agree() {
     // two instances in one group
     let two = Topics::new().await;
     publish(&two).await;
-    let (a, b) = (two.spawn(), two.spawn());
+    let (a, b) = (two.spawn("a"), two.spawn("b"));
     two.wait_done();
     same(&by_one, &two.latest(), "two instances");
     drop((a, b));
@@ -292,11 +296,11 @@ async fn one_two_and_a_restarted_instance_agree() {
     // one instance killed mid-stream, then started again: restored from the changelogs
     let killed = Topics::new().await;
     publish(&killed).await;
-    let mut first = killed.spawn();
+    let mut first = killed.spawn("a");
     Read::partitions(PARTITIONS).at_least(&killed.output, 300);
     first.sigkill();
     assert!(!killed.caught_up(), "killed before it was done");
-    let again = killed.spawn();
+    let again = killed.spawn("a");
     killed.wait_done();
     let _still_running = again;
     same(&by_one, &killed.latest(), "a restart");
