@@ -176,18 +176,25 @@ pub async fn titles(es: &Elasticsearch, layout: &Layout, ids: &[String]) -> Resu
 /// A document's text and its pages: (page, start, end) in chars of the text.
 pub type TextAndPages = (String, Vec<(u32, usize, usize)>);
 
-/// A document's full text (a thesis's `fulltext`, a tobacco document's `text`) and its
-/// page spans (page, start, end: char offsets into the text), for finding the page a
-/// query matched; `None` when the engine has no such document or it has no text.
-pub async fn text_and_pages(
+/// A document as [`crate::query::document`] gives it (without `fulltext` and `text`),
+/// with its full text and page spans (page, start, end: char offsets into the text)
+/// taken out beside it, for finding the page a query matched: one request for both.
+/// `None` when the engine has no such document; no text when it has none.
+pub async fn document_and_text(
     es: &Elasticsearch,
     layout: &Layout,
     id: &contracts::DocId,
-) -> Result<Option<TextAndPages>> {
-    let includes = Source::Includes(&["fulltext", "text", "pages"]);
-    Ok(get_source(es, layout, id, includes)
+) -> Result<Option<(Value, Option<TextAndPages>)>> {
+    Ok(get_source(es, layout, id, Source::All)
         .await?
-        .and_then(|src| text_of(&src)))
+        .map(|mut src| {
+            let text = text_of(&src);
+            if let Some(m) = src.as_object_mut() {
+                m.remove("fulltext");
+                m.remove("text");
+            }
+            (src, text)
+        }))
 }
 
 /// The text and page spans of a document's `_source`.

@@ -355,8 +355,8 @@ pub async fn document(
 
 /// Which fields of a document's `_source` a get returns.
 pub(crate) enum Source<'a> {
+    All,
     Excludes(&'a [&'a str]),
-    Includes(&'a [&'a str]),
 }
 
 /// A document's `_source` (or the part asked for) by id; `None` when there is none.
@@ -370,8 +370,8 @@ pub(crate) async fn get_source(
     let key = id.to_string();
     let get = es.get(elasticsearch::GetParts::IndexId(&alias, &key));
     let get = match source {
+        Source::All => get,
         Source::Excludes(f) => get._source_excludes(f),
-        Source::Includes(f) => get._source_includes(f),
     };
     let r = get.send().await?;
     let status = r.status_code().as_u16();

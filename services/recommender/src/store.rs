@@ -170,17 +170,6 @@ impl<V: Clone + Default + DeserializeOwned + Send + 'static> Store<V> {
         }
         Ok(guard)
     }
-
-    /// Keys held in memory over all partitions (the state-size metric).
-    pub fn keys(&self) -> usize {
-        let all = self
-            .partitions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        all.values()
-            .filter_map(|p| p.try_lock().ok().map(|p| p.values.len()))
-            .sum()
-    }
 }
 
 /// Reads a changelog partition from its start to its end.

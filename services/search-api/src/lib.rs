@@ -30,7 +30,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use rdkafka::producer::FutureProducer;
 use runtime::Metrics;
-use searchindex::lookup::Named;
+use searchindex::lookup::{Named, TextAndPages};
 use searchindex::query::Found;
 use searchindex::{Collection, EngineSettings, Layout};
 use serde_json::{json, Value};
@@ -278,19 +278,26 @@ impl App {
         Ok((found, query_id))
     }
 
-    /// A document, logging that it was opened (from the query id and rank in the
-    /// request, when it came from a search).
+    /// A document without its full text, logging that it was opened (from the query
+    /// id and rank in the request, when it came from a search); with `text`, its full
+    /// text and page spans beside it, from the same request.
     async fn open(
         &self,
         session: &str,
         id: &contracts::DocId,
         params: &[(String, String)],
-    ) -> searchindex::Result<Option<Value>> {
+        text: bool,
+    ) -> searchindex::Result<Option<(Value, Option<TextAndPages>)>> {
+        let (es, layout) = (&self.es, &self.layout);
         let doc = self
-            .timed(
-                "get",
-                searchindex::query::document(&self.es, &self.layout, id),
-            )
+            .timed("get", async {
+                if text {
+                    searchindex::lookup::document_and_text(es, layout, id).await
+                } else {
+                    let doc = searchindex::query::document(es, layout, id).await?;
+                    Ok(doc.map(|d| (d, None)))
+                }
+            })
             .await?;
         if doc.is_some() {
             let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
@@ -394,8 +401,11 @@ async fn api_document(
         Ok(d) => d,
         Err(m) => return error(StatusCode::BAD_REQUEST, &m),
     };
-    match app.open(&session, &doc_id, &pairs_of(q.as_deref())).await {
-        Ok(Some(mut doc)) => {
+    match app
+        .open(&session, &doc_id, &pairs_of(q.as_deref()), false)
+        .await
+    {
+        Ok(Some((mut doc, _))) => {
             match app.related(&doc_id, &doc).await {
                 Ok((related, reason)) => {
                     doc["related_documents"] = json!(related);
@@ -485,31 +495,22 @@ async fn document_page(
         Err(m) => return error_page(StatusCode::BAD_REQUEST, &m),
     };
     let pairs = pairs_of(q.as_deref());
-    let doc = match found(&doc_id, app.open(&session, &doc_id, &pairs).await) {
-        Ok(d) => d,
-        Err(page) => return *page,
-    };
-    let query = pairs
+    let query: String = pairs
         .iter()
         .find(|(k, _)| k == "q")
         .map(|(_, v)| v.chars().take(app.limits.max_query_chars).collect())
         .unwrap_or_default();
+    // the full text only to find the page the query matched
+    let opened = app.open(&session, &doc_id, &pairs, !query.is_empty()).await;
+    let (doc, text) = match found(&doc_id, opened) {
+        Ok(d) => d,
+        Err(page) => return *page,
+    };
     let mut around = pages::Around {
         query,
+        text,
         ..pages::Around::default()
     };
-    if !around.query.is_empty() {
-        match app
-            .timed(
-                "text",
-                searchindex::lookup::text_and_pages(&app.es, &app.layout, &doc_id),
-            )
-            .await
-        {
-            Ok(t) => around.text = t,
-            Err(e) => tracing::warn!(error = %e, "full text for the matched page failed"),
-        }
-    }
     match app.related(&doc_id, &doc).await {
         Ok((related, reason)) => {
             around.related = related;
@@ -525,10 +526,10 @@ async fn document_page(
 }
 
 /// A document the engine was asked for, or the page that says why there is none.
-fn found(
+fn found<T>(
     id: &contracts::DocId,
-    got: searchindex::Result<Option<Value>>,
-) -> Result<Value, Box<Response>> {
+    got: searchindex::Result<Option<T>>,
+) -> Result<T, Box<Response>> {
     match got {
         Ok(Some(d)) => Ok(d),
         Ok(None) => Err(Box::new(error_page(
@@ -598,7 +599,7 @@ async fn serve_pdf(path: &std::path::Path, root: Option<&std::path::Path>) -> Re
 }
 
 async fn analytics_page(State(app): State<Arc<App>>) -> Response {
-    let mut s = searchindex::query::Search {
+    let s = searchindex::query::Search {
         size: 0,
         facets: ["collection", "year", "department", "document_type"]
             .iter()
@@ -607,7 +608,6 @@ async fn analytics_page(State(app): State<Arc<App>>) -> Response {
         facet_size: 15,
         ..searchindex::query::Search::default()
     };
-    s.sort = searchindex::query::Sort::Relevance;
     let found = match app
         .timed(
             "analytics",
