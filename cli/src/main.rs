@@ -2,6 +2,7 @@
 
 mod eval;
 mod publish;
+mod ranking;
 mod roundtrip;
 mod sample;
 mod search;
@@ -107,6 +108,15 @@ enum EvalCommand {
         /// The clusterer fits on at most this many records (a random sample).
         #[arg(long, default_value_t = 10_000)]
         sample: usize,
+    },
+    /// Index DSpace ETD records without their subject keywords into a fresh index and
+    /// rank them for each keyword three or more records share (those are relevant) and
+    /// for the first sentence of each abstract (its record is): nDCG@10, MRR@10 and
+    /// recall@100 of BM25, BM25 with tuned boosts, semantic, hybrid and rank fusion.
+    Ranking {
+        /// A JSON array of DSpace ETD records (as ../shared/data/cs5604-fek/etd_metadata.sample.json).
+        #[arg(long)]
+        etds: PathBuf,
     },
     /// Train the recommender's method on click sessions (JSON lines as `docstream
     /// sample sessions` writes them) and measure the next click of held-out sessions:
@@ -387,6 +397,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 other => anyhow::bail!("--score {other:?}: cosine or llr"),
             };
             eval::recommend(&sessions, k, test_every, score).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Eval(EvalCommand::Ranking { etds }) => {
+            let vars: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+            let eval = ranking::RankingEval {
+                etds: &etds,
+                model_dir: &embed::model_dir(&vars),
+                engine: searchindex::EngineSettings::from_vars(&vars)?,
+            };
+            ranking::run(&eval).await.map(|()| ExitCode::SUCCESS)
         }
         Command::Eval(EvalCommand::Clusters {
             etds,

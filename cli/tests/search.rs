@@ -30,6 +30,7 @@ async fn search_prints_highlighted_hits_and_facet_counts_and_swap_moves_the_alia
         prefix: prefix.clone(),
         shards: 1,
         replicas: 0,
+        vectors: searchindex::Vectors::Knn,
     };
     layout.ensure(&es).await.expect("layout");
     let docs = [

@@ -12,7 +12,7 @@ use elasticsearch::indices::{
 use elasticsearch::Elasticsearch;
 use serde_json::{json, Value};
 
-use crate::{EngineSettings, Error, Result};
+use crate::{EngineSettings, Error, Result, Vectors};
 
 /// A collection of the library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,6 +54,7 @@ pub struct Layout {
     pub prefix: String,
     pub shards: u32,
     pub replicas: u32,
+    pub vectors: Vectors,
 }
 
 impl Layout {
@@ -62,6 +63,7 @@ impl Layout {
             prefix: settings.index_prefix.clone(),
             shards: settings.shards,
             replicas: settings.replicas,
+            vectors: settings.vectors,
         }
     }
 
@@ -77,18 +79,24 @@ impl Layout {
 
     /// The index template of a collection: patterns, settings, mappings.
     pub fn template(&self, c: Collection) -> Value {
+        let mut mappings = mappings(c);
+        let mut settings = json!({
+            "number_of_shards": self.shards,
+            "number_of_replicas": self.replicas,
+            "refresh_interval": "1s",
+            "mapping": { "total_fields": { "limit": 200 } }
+        });
+        if let Some(field) = self.vectors.mapping() {
+            mappings["properties"][crate::vectors::FIELD] = field;
+            mappings["properties"]["embedding_model"] = keyword();
+        }
+        if let Some((name, value)) = self.vectors.index_settings() {
+            settings[name] = value;
+        }
         json!({
             "index_patterns": [format!("{}-*", self.alias(c))],
             "priority": 200,
-            "template": {
-                "settings": {
-                    "number_of_shards": self.shards,
-                    "number_of_replicas": self.replicas,
-                    "refresh_interval": "1s",
-                    "mapping": { "total_fields": { "limit": 200 } }
-                },
-                "mappings": mappings(c)
-            },
+            "template": { "settings": settings, "mappings": mappings },
             "_meta": { "owner": "docstream indexer", "collection": c.name() }
         })
     }
@@ -306,6 +314,7 @@ mod tests {
             prefix: "docstream".into(),
             shards: 1,
             replicas: 0,
+            vectors: Vectors::Knn,
         }
     }
 
@@ -318,6 +327,20 @@ mod tests {
         assert_eq!(t["index_patterns"], json!(["docstream-tobacco-*"]));
         // the alias itself never matches the pattern (it would become an index)
         assert!(!l.alias(Collection::Tobacco).ends_with('-'));
+        assert_eq!(t.pointer("/template/settings/knn"), Some(&json!(true)));
+        assert_eq!(
+            t.pointer("/template/mappings/properties/embedding/type"),
+            Some(&json!("knn_vector"))
+        );
+        let off = Layout {
+            vectors: Vectors::Off,
+            ..l
+        }
+        .template(Collection::Etds);
+        assert!(off.pointer("/template/settings/knn").is_none());
+        assert!(off
+            .pointer("/template/mappings/properties/embedding")
+            .is_none());
     }
 
     #[test]

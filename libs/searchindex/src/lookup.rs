@@ -1,14 +1,15 @@
 //! Lookups beside search: completing a query as it is typed ([`suggest`]: titles,
 //! authors and subjects that start with the typed words), documents like a given one
 //! ([`more_like_this`], the engine's term-vector similarity, for a document no one's
-//! clicks have related yet) and titles of documents by id ([`titles`]). Request bodies
+//! clicks have related yet), documents nearest a document's embedding ([`nearest`]:
+//! "similar by meaning") and titles of documents by id ([`titles`]). Request bodies
 //! and the reading of responses are pure functions.
 
 use elasticsearch::Elasticsearch;
 use serde_json::{json, Value};
 
 use crate::query::{get_source, indices, send, Source};
-use crate::{Collection, Layout, Result};
+use crate::{Collection, Layout, Result, Vectors};
 
 /// What a typed prefix may complete to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -156,6 +157,35 @@ pub async fn more_like_this(
     Ok(named(&send(es, &[alias], body, "more like this").await?))
 }
 
+/// The body of [`nearest`]: the `size` documents nearest `vector`, `id` left out;
+/// `None` when the engine holds no vectors.
+pub fn nearest_body(vectors: Vectors, id: &str, vector: &[f32], size: usize) -> Option<Value> {
+    let not_itself = [json!({ "bool": { "must_not": [{ "ids": { "values": [id] } }] } })];
+    let mut body = json!({ "size": size, "_source": ["title", "collection"] });
+    if let Some(q) = vectors.knn_query(vector, size, &not_itself, 1.0) {
+        body["query"] = q;
+    } else {
+        body["knn"] = vectors.knn_section(vector, size, &not_itself, 1.0)?;
+    }
+    Some(body)
+}
+
+/// The documents of `id`'s collection nearest its embedding `vector` (cosine): similar
+/// by meaning. Empty when the engine holds no vectors.
+pub async fn nearest(
+    es: &Elasticsearch,
+    layout: &Layout,
+    id: &contracts::DocId,
+    vector: &[f32],
+    size: usize,
+) -> Result<Vec<Named>> {
+    let Some(body) = nearest_body(layout.vectors, &id.to_string(), vector, size) else {
+        return Ok(Vec::new());
+    };
+    let alias = layout.alias(Collection::of(id));
+    Ok(named(&send(es, &[alias], body, "nearest").await?))
+}
+
 /// The titles of documents by id, in the order asked; ids the engine does not have
 /// are left out.
 pub async fn titles(es: &Elasticsearch, layout: &Layout, ids: &[String]) -> Result<Vec<Named>> {
@@ -218,6 +248,19 @@ pub fn text_of(src: &Value) -> Option<TextAndPages> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nearest_by_meaning_leave_the_document_out() {
+        let b = nearest_body(Vectors::Knn, "etd:10919/5", &[0.6, 0.8], 5).expect("body");
+        assert_eq!(b.pointer("/query/knn/embedding/k"), Some(&json!(5)));
+        assert_eq!(
+            b.pointer("/query/knn/embedding/filter/bool/filter/0/bool/must_not/0/ids/values/0"),
+            Some(&json!("etd:10919/5"))
+        );
+        let es = nearest_body(Vectors::DenseVector, "etd:10919/5", &[0.6, 0.8], 5).expect("body");
+        assert_eq!(es.pointer("/knn/k"), Some(&json!(5)));
+        assert!(nearest_body(Vectors::Off, "etd:10919/5", &[0.6], 5).is_none());
+    }
 
     #[test]
     fn typed_words_complete_words_of_a_candidate() {

@@ -5,7 +5,7 @@ use elasticsearch::{Elasticsearch, SearchParts};
 use serde_json::{json, Map, Value};
 
 use crate::layout::mappings;
-use crate::{Collection, Error, Layout, Result};
+use crate::{Collection, Error, Layout, Result, Vectors};
 
 /// A search as a person asks it.
 #[derive(Debug, Clone, Default)]
@@ -31,7 +31,94 @@ pub struct Search {
     pub highlight_tags: (String, String),
     /// Values counted per facet (10 when 0).
     pub facet_size: usize,
+    /// Lexical, semantic or both; semantic and hybrid need [`Search::vector`].
+    pub mode: Mode,
+    /// The query's embedding (`libs/embed`, L2-normalised), for semantic and hybrid
+    /// ranking; without it every mode ranks lexically.
+    pub vector: Option<Vec<f32>>,
+    pub boosts: Boosts,
 }
+
+/// How hits are ranked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// BM25 over the searched fields with [`Boosts`], phrase matches boosted.
+    Lexical,
+    /// The documents nearest the query's embedding (cosine), among those the filters
+    /// admit.
+    Semantic,
+    /// Both in one query: a document matched by the words, or among the nearest by
+    /// meaning, scores its BM25 plus [`Boosts::semantic`] times its similarity. The
+    /// default: it ranked best on the held-out queries of `docstream eval ranking`
+    /// (BENCHMARKS.md); a search without a vector ranks lexically.
+    #[default]
+    Hybrid,
+}
+
+impl Mode {
+    /// `lexical`, `semantic` or `hybrid`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "lexical" => Some(Self::Lexical),
+            "semantic" => Some(Self::Semantic),
+            "hybrid" => Some(Self::Hybrid),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Lexical => "lexical",
+            Self::Semantic => "semantic",
+            Self::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// How much each field's match weighs in the lexical score, and the similarity in the
+/// hybrid one; fields not named weigh 1. The default is what `docstream eval ranking`
+/// chose on the tuning half of its queries (title 1, abstract 1, authors 2, phrase 2,
+/// similarity 200: BENCHMARKS.md), doubled for every field the benchmark's records have
+/// so that the full text (which they lack) weighs half of title and abstract, as the
+/// short fields written to describe a document should: on documents without full text
+/// the ranking is the benchmark's (every score doubles). The summary and subjects,
+/// which the benchmark's index leaves out, weigh what the abstract does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Boosts {
+    pub title: f64,
+    /// `abstract` and a tobacco document's `description`.
+    pub abstract_: f64,
+    pub summary: f64,
+    pub subjects: f64,
+    /// `authors`.
+    pub people: f64,
+    /// A match of the query's words together (slop 1); 0 turns it off.
+    pub phrase: f64,
+    /// The weight of the cosine similarity ((1 + cos) / 2, in 0..1) in hybrid mode.
+    pub semantic: f64,
+}
+
+impl Default for Boosts {
+    fn default() -> Self {
+        Self {
+            title: 2.0,
+            abstract_: 2.0,
+            summary: 2.0,
+            subjects: 2.0,
+            people: 4.0,
+            // the phrase clause's fields carry the doubled weights already
+            phrase: PHRASE_BOOST,
+            semantic: HYBRID_WEIGHT,
+        }
+    }
+}
+
+/// The nearest documents a semantic query asks the engine for (at least a page's
+/// worth more when paging deeper).
+pub const SEMANTIC_K: usize = 100;
+
+/// [`Boosts::semantic`] by default (the benchmark's 200, doubled with the fields).
+pub const HYBRID_WEIGHT: f64 = 400.0;
 
 /// The order of hits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,33 +175,51 @@ pub struct Found {
 }
 
 /// Fields searched, with their boosts.
-const SEARCHED: &[&str] = &[
-    "title^3",
-    "abstract^2",
-    "description^2",
-    "summary^2",
-    "summary_sections.summary",
-    "subjects^2",
-    "authors^2",
-    "organizations",
-    "topics",
-    "fulltext",
-    "text",
-];
+fn searched(b: &Boosts) -> Vec<String> {
+    [
+        ("title", b.title),
+        ("abstract", b.abstract_),
+        ("description", b.abstract_),
+        ("summary", b.summary),
+        ("summary_sections.summary", 1.0),
+        ("subjects", b.subjects),
+        ("authors", b.people),
+        ("organizations", 1.0),
+        ("topics", 1.0),
+        ("fulltext", 1.0),
+        ("text", 1.0),
+    ]
+    .iter()
+    .map(|(f, w)| weighted(f, *w))
+    .collect()
+}
 
 /// Fields a phrase of the query is looked for in; a phrase match adds to the score
-/// ([`PHRASE_BOOST`]) so that documents with the words together rank above those with
+/// ([`Boosts::phrase`]) so that documents with the words together rank above those with
 /// them scattered.
-const PHRASED: &[&str] = &[
-    "title^3",
-    "abstract^2",
-    "description^2",
-    "summary",
-    "fulltext",
-    "text",
-];
+fn phrased(b: &Boosts) -> Vec<String> {
+    [
+        ("title", b.title),
+        ("abstract", b.abstract_),
+        ("description", b.abstract_),
+        ("summary", 1.0),
+        ("fulltext", 1.0),
+        ("text", 1.0),
+    ]
+    .iter()
+    .map(|(f, w)| weighted(f, *w))
+    .collect()
+}
 
-/// How much a phrase match weighs against the words matched one by one.
+fn weighted(field: &str, weight: f64) -> String {
+    if weight == 1.0 {
+        field.to_owned()
+    } else {
+        format!("{field}^{weight}")
+    }
+}
+
+/// How much a phrase match weighs against the words matched one by one, by default.
 pub const PHRASE_BOOST: f64 = 2.0;
 
 /// Fields snippets come from.
@@ -182,21 +287,111 @@ pub fn indices(layout: &Layout, collection: Option<Collection>) -> Vec<String> {
     }
 }
 
-/// The request body.
-pub fn body(s: &Search) -> Result<Value> {
-    let (text, should) = if s.query.trim().is_empty() {
-        (json!({ "match_all": {} }), json!([]))
-    } else {
+/// The request body, for an engine whose vectors are `vectors`.
+pub fn body(s: &Search, vectors: Vectors) -> Result<Value> {
+    let words = !s.query.trim().is_empty();
+    let (text, should) = if words {
+        let mut should = Vec::new();
+        if s.boosts.phrase > 0.0 {
+            should.push(json!({ "multi_match": {
+                "query": s.query, "fields": phrased(&s.boosts), "type": "phrase", "slop": 1,
+                "boost": s.boosts.phrase
+            }}));
+        }
         (
             json!({ "multi_match": {
-                "query": s.query, "fields": SEARCHED, "type": "best_fields", "operator": "or"
+                "query": s.query, "fields": searched(&s.boosts), "type": "best_fields", "operator": "or"
             }}),
-            json!([{ "multi_match": {
-                "query": s.query, "fields": PHRASED, "type": "phrase", "slop": 1,
-                "boost": PHRASE_BOOST
-            }}]),
+            should,
         )
+    } else {
+        (json!({ "match_all": {} }), Vec::new())
     };
+    let filter = filters(s)?;
+    let mode = match (&s.vector, words) {
+        (Some(_), true) if vectors != Vectors::Off => s.mode,
+        _ => Mode::Lexical,
+    };
+    let k = SEMANTIC_K.max(s.from + s.size);
+    let vector = s.vector.as_deref().unwrap_or_default();
+    let mut top_knn = None;
+    let query = match mode {
+        Mode::Lexical => json!({ "bool": { "must": [text], "should": should, "filter": filter } }),
+        Mode::Semantic => match vectors.knn_query(vector, k, &filter, 1.0) {
+            Some(knn) => knn,
+            None => {
+                // Elasticsearch: the top-level kNN section alone (a query beside it
+                // would add every document it matches)
+                top_knn = vectors.knn_section(vector, k, &filter, 1.0);
+                Value::Null
+            }
+        },
+        Mode::Hybrid => {
+            let mut any = vec![text];
+            any.extend(should);
+            match vectors.knn_query(vector, k, &filter, s.boosts.semantic) {
+                Some(knn) => {
+                    any.push(knn);
+                    json!({ "bool": { "should": any, "minimum_should_match": 1, "filter": filter } })
+                }
+                None => {
+                    top_knn = vectors.knn_section(vector, k, &filter, s.boosts.semantic);
+                    json!({ "bool": { "should": any, "filter": filter } })
+                }
+            }
+        }
+    };
+    let mut aggs = Map::new();
+    for facet in &s.facets {
+        aggs.insert(
+            facet.clone(),
+            json!({ "terms": {
+                "field": facet_field(facet)?,
+                "size": if s.facet_size == 0 { 10 } else { s.facet_size }
+            }}),
+        );
+    }
+    let highlight: Map<String, Value> = HIGHLIGHTED
+        .iter()
+        .map(|f| ((*f).to_owned(), json!({})))
+        .collect();
+    let sort = match s.sort {
+        Sort::Relevance => json!(["_score"]),
+        Sort::Newest => json!([{ "year": { "order": "desc", "missing": "_last" } }, "_score"]),
+        Sort::Oldest => json!([{ "year": { "order": "asc", "missing": "_last" } }, "_score"]),
+    };
+    let mut highlight = json!({
+        "pre_tags": [s.highlight_tags.0], "post_tags": [s.highlight_tags.1],
+        "fragment_size": 160, "number_of_fragments": 2,
+        "fields": highlight
+    });
+    if mode == Mode::Semantic {
+        // the nearest documents' snippets still mark the query's words
+        highlight["highlight_query"] = json!({ "multi_match": {
+            "query": s.query, "fields": searched(&s.boosts), "type": "best_fields"
+        }});
+    }
+    let mut body = json!({
+        "size": s.size,
+        "from": s.from,
+        "sort": sort,
+        "track_total_hits": true,
+        "query": query,
+        "aggs": aggs,
+        "_source": ["id", "collection", "title", "year", "summary", "summary_sections", "cluster.label"],
+        "highlight": highlight
+    });
+    if let Some(knn) = top_knn {
+        body["knn"] = knn;
+    }
+    if body["query"].is_null() {
+        body.as_object_mut().map(|b| b.remove("query"));
+    }
+    Ok(body)
+}
+
+/// The filters of a search: its terms, ranges and required fields.
+fn filters(s: &Search) -> Result<Vec<Value>> {
     let mut filter = Vec::new();
     for (field, value) in &s.filters {
         filter.push(json!({ "term": { facet_field(field)?: value } }));
@@ -219,39 +414,7 @@ pub fn body(s: &Search) -> Result<Value> {
         };
         filter.push(json!({ "exists": { "field": f } }));
     }
-    let mut aggs = Map::new();
-    for facet in &s.facets {
-        aggs.insert(
-            facet.clone(),
-            json!({ "terms": {
-                "field": facet_field(facet)?,
-                "size": if s.facet_size == 0 { 10 } else { s.facet_size }
-            }}),
-        );
-    }
-    let highlight: Map<String, Value> = HIGHLIGHTED
-        .iter()
-        .map(|f| ((*f).to_owned(), json!({})))
-        .collect();
-    let sort = match s.sort {
-        Sort::Relevance => json!(["_score"]),
-        Sort::Newest => json!([{ "year": { "order": "desc", "missing": "_last" } }, "_score"]),
-        Sort::Oldest => json!([{ "year": { "order": "asc", "missing": "_last" } }, "_score"]),
-    };
-    Ok(json!({
-        "size": s.size,
-        "from": s.from,
-        "sort": sort,
-        "track_total_hits": true,
-        "query": { "bool": { "must": [text], "should": should, "filter": filter } },
-        "aggs": aggs,
-        "_source": ["id", "collection", "title", "year", "summary", "summary_sections", "cluster.label"],
-        "highlight": {
-            "pre_tags": [s.highlight_tags.0], "post_tags": [s.highlight_tags.1],
-            "fragment_size": 160, "number_of_fragments": 2,
-            "fields": highlight
-        }
-    }))
+    Ok(filter)
 }
 
 /// Reads a search response.
@@ -391,7 +554,8 @@ pub(crate) async fn get_source(
 
 /// Runs a search against the collections' aliases.
 pub async fn search(es: &Elasticsearch, layout: &Layout, s: &Search) -> Result<Found> {
-    let value = send(es, &indices(layout, s.collection), body(s)?, "search").await?;
+    let body = body(s, layout.vectors)?;
+    let value = send(es, &indices(layout, s.collection), body, "search").await?;
     parse(&value, &s.facets)
 }
 
@@ -453,7 +617,7 @@ mod tests {
             size: 5,
             ..Search::default()
         };
-        let b = body(&s).expect("body");
+        let b = body(&s, Vectors::Knn).expect("body");
         assert_eq!(
             b.pointer("/query/bool/filter/1/exists/field"),
             Some(&json!("cluster.label"))
@@ -471,23 +635,29 @@ mod tests {
             b.pointer("/aggs/document_type/terms/field"),
             Some(&json!("document_type"))
         );
-        let all = body(&Search::default()).expect("body");
+        let all = body(&Search::default(), Vectors::Knn).expect("body");
         assert!(all.pointer("/query/bool/must/0/match_all").is_some());
         assert_eq!(all["sort"], json!(["_score"]));
-        let paged = body(&Search {
-            from: 20,
-            sort: Sort::Newest,
-            ..Search::default()
-        })
+        let paged = body(
+            &Search {
+                from: 20,
+                sort: Sort::Newest,
+                ..Search::default()
+            },
+            Vectors::Knn,
+        )
         .expect("body");
         assert_eq!(paged["from"], 20);
         assert_eq!(paged.pointer("/sort/0/year/order"), Some(&json!("desc")));
         assert_eq!(Sort::parse("oldest"), Some(Sort::Oldest));
-        let ranged = body(&Search {
-            query: "smoking".into(),
-            ranges: vec![("year".into(), Some(1990), None)],
-            ..Search::default()
-        })
+        let ranged = body(
+            &Search {
+                query: "smoking".into(),
+                ranges: vec![("year".into(), Some(1990), None)],
+                ..Search::default()
+            },
+            Vectors::Knn,
+        )
         .expect("body");
         assert_eq!(
             ranged.pointer("/query/bool/filter/0/range/year"),
@@ -498,6 +668,103 @@ mod tests {
             Some(&json!("phrase"))
         );
         assert_eq!(Sort::parse("random"), None);
+    }
+
+    #[test]
+    fn semantic_and_hybrid_bodies_find_the_nearest_within_the_filters() {
+        let s = Search {
+            query: "tobacco advertising".into(),
+            filters: vec![("year".into(), "1999".into())],
+            mode: Mode::Semantic,
+            vector: Some(vec![0.6, 0.8]),
+            size: 10,
+            ..Search::default()
+        };
+        let b = body(&s, Vectors::Knn).expect("body");
+        assert_eq!(
+            b.pointer("/query/knn/embedding/vector"),
+            Some(&json!([0.6f32, 0.8f32]))
+        );
+        assert_eq!(
+            b.pointer("/query/knn/embedding/k"),
+            Some(&json!(SEMANTIC_K))
+        );
+        assert_eq!(
+            b.pointer("/query/knn/embedding/filter/bool/filter/0/term/year"),
+            Some(&json!("1999"))
+        );
+        assert!(b
+            .pointer("/highlight/highlight_query/multi_match")
+            .is_some());
+        let es = body(&s, Vectors::DenseVector).expect("body");
+        assert!(es.get("query").is_none(), "{es}");
+        assert_eq!(es.pointer("/knn/field"), Some(&json!("embedding")));
+        let hybrid = body(
+            &Search {
+                mode: Mode::Hybrid,
+                from: 200,
+                ..s.clone()
+            },
+            Vectors::Knn,
+        )
+        .expect("body");
+        assert_eq!(
+            hybrid.pointer("/query/bool/minimum_should_match"),
+            Some(&json!(1))
+        );
+        assert_eq!(
+            hybrid.pointer("/query/bool/should/0/multi_match/type"),
+            Some(&json!("best_fields"))
+        );
+        assert_eq!(
+            hybrid.pointer("/query/bool/should/2/knn/embedding/boost"),
+            Some(&json!(HYBRID_WEIGHT))
+        );
+        assert_eq!(
+            hybrid.pointer("/query/bool/should/2/knn/embedding/k"),
+            Some(&json!(210))
+        );
+        // without a vector, without words or without vectors in the engine: lexical
+        for lexical in [
+            body(
+                &Search {
+                    vector: None,
+                    ..s.clone()
+                },
+                Vectors::Knn,
+            ),
+            body(
+                &Search {
+                    query: " ".into(),
+                    ..s.clone()
+                },
+                Vectors::Knn,
+            ),
+            body(&s, Vectors::Off),
+        ] {
+            let lexical = lexical.expect("body");
+            assert!(lexical.pointer("/query/bool/must/0").is_some(), "{lexical}");
+        }
+        let no_phrase = body(
+            &Search {
+                mode: Mode::Lexical,
+                boosts: Boosts {
+                    phrase: 0.0,
+                    title: 5.0,
+                    ..Boosts::default()
+                },
+                ..s
+            },
+            Vectors::Knn,
+        )
+        .expect("body");
+        assert_eq!(no_phrase.pointer("/query/bool/should"), Some(&json!([])));
+        assert_eq!(
+            no_phrase.pointer("/query/bool/must/0/multi_match/fields/0"),
+            Some(&json!("title^5"))
+        );
+        assert_eq!(Mode::parse("hybrid"), Some(Mode::Hybrid));
+        assert_eq!(Mode::parse("neural"), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use elasticsearch::http::transport::{SingleNodeConnectionPool, TransportBuilder}
 use elasticsearch::Elasticsearch;
 use settings::Secret;
 
-use crate::{Error, Result};
+use crate::{Error, Result, Vectors};
 
 /// The engine's address and credentials, and the index layout's knobs.
 #[derive(Debug, Clone)]
@@ -29,6 +29,8 @@ pub struct EngineSettings {
     pub replicas: u32,
     /// `DOCSTREAM_ES_TIMEOUT_MS` (default 30000): per request.
     pub timeout: Duration,
+    /// `DOCSTREAM_ES_VECTORS` (default `knn`): how the engine holds embeddings.
+    pub vectors: Vectors,
 }
 
 impl EngineSettings {
@@ -63,6 +65,10 @@ impl EngineSettings {
             shards,
             replicas: u32::try_from(number("REPLICAS", 0)?).unwrap_or(0),
             timeout: Duration::from_millis(number("TIMEOUT_MS", 30_000)?),
+            vectors: get("VECTORS")
+                .map(|v| Vectors::parse(&v))
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 

@@ -258,6 +258,7 @@ mod tests {
                 "processed.etds",
                 "processed.tobacco",
                 "clusters",
+                "embeddings",
                 "summaries",
                 "recommendations"
             ]

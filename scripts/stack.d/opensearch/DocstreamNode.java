@@ -1,7 +1,8 @@
 // Starts a real single-node OpenSearch 2.19 from jars resolved on Maven Central.
 // The modules the distribution would load from modules/ are passed as classpath
 // plugins instead, the way OpenSearch's own test framework starts a node.
-// Usage: java -cp 'lib/*:classes' DocstreamNode <home>   (config in <home>/config)
+// The k-NN plugin (its jars unpacked into knn/) is loaded the same way.
+// Usage: java -cp 'lib/*:knn/*:classes' DocstreamNode <home>   (config in <home>/config)
 
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -16,6 +17,7 @@ import org.opensearch.common.settings.Settings;
 import org.opensearch.env.Environment;
 import org.opensearch.index.mapper.MapperExtrasPlugin;
 import org.opensearch.index.reindex.ReindexPlugin;
+import org.opensearch.knn.plugin.KNNPlugin;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
 import org.opensearch.painless.PainlessPlugin;
@@ -25,7 +27,7 @@ public final class DocstreamNode extends Node {
     private DocstreamNode(Environment environment) {
         super(environment,
               List.of(Netty4Plugin.class, CommonAnalysisPlugin.class, MapperExtrasPlugin.class,
-                      ReindexPlugin.class, PainlessPlugin.class),
+                      ReindexPlugin.class, PainlessPlugin.class, KNNPlugin.class),
               true);
     }
 

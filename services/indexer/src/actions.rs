@@ -1,13 +1,14 @@
 //! From a message to the partial update the indexer writes. Each input topic owns
 //! its own fields: a processed document writes its fields, a cluster assignment only
-//! `cluster`, a summary only `summary`, `summary_sections` and `summary_model`, recommendations only `related`; every write is
+//! `cluster`, a summary only `summary`, `summary_sections` and `summary_model`, recommendations only `related`, an
+//! embedding only `embedding` and `embedding_model` (the vector semantic search ranks by); every write is
 //! an update with `doc_as_upsert`, so pieces can arrive in any order and reprocessing
 //! one never erases another's.
 
 use bytes::Bytes;
 use contracts::{
-    decode, ClusterAssignment, Contract, DocId, ProcessedEtd, ProcessedTobacco, Recommendation,
-    Summary,
+    decode, ClusterAssignment, Contract, DocId, Embedding, ProcessedEtd, ProcessedTobacco,
+    Recommendation, Summary,
 };
 use searchindex::{Collection, Layout};
 use serde_json::json;
@@ -20,6 +21,7 @@ pub enum Kind {
     Clusters,
     Summaries,
     Recommendations,
+    Embeddings,
 }
 
 /// One write: the document `id` in `index` gets the fields of `fields`, as a partial
@@ -171,6 +173,22 @@ pub fn action(
                 json!({ "related": r.related, "related_model": r.model }),
             )
         }
+        Kind::Embeddings => {
+            let e: Embedding = decode(payload).map_err(|e| e.to_string())?;
+            if e.vector.len() != searchindex::vectors::DIMENSIONS {
+                return Err(format!(
+                    "embedding of {} has {} dimensions, the index {}",
+                    e.id,
+                    e.vector.len(),
+                    searchindex::vectors::DIMENSIONS
+                ));
+            }
+            // the embedded text stays on the topic: the trainer's, not the index's
+            derived(
+                e.id,
+                json!({ searchindex::vectors::FIELD: e.vector, "embedding_model": e.model }),
+            )
+        }
     };
     if id != key {
         return Err(format!("key {key} does not match the document id {id}"));
@@ -214,6 +232,7 @@ mod tests {
                 prefix: "ds".into(),
                 shards: 1,
                 replicas: 0,
+                vectors: searchindex::Vectors::Knn,
             },
             None,
         )
@@ -301,6 +320,35 @@ mod tests {
         .expect("valid");
         let doc: Value = serde_json::from_slice(&a.fields).expect("json");
         assert_eq!(doc["related"][0]["id"], "tobacco:cd2");
+    }
+
+    #[test]
+    fn an_embedding_writes_its_vector_not_its_text() {
+        let vector = vec![0.05f32; searchindex::vectors::DIMENSIONS];
+        let e = json!({"schema_version": 1, "id": "etd:10919/5", "collection": "etds",
+                       "model": "all-MiniLM-L6-v2", "vector": vector, "text": "A title. An abstract",
+                       "assigned_with": null});
+        let a = action(
+            Kind::Embeddings,
+            Some(b"etd:10919/5"),
+            e.to_string().as_bytes(),
+            &targets(),
+        )
+        .expect("valid");
+        let doc: Value = serde_json::from_slice(&a.fields).expect("json");
+        assert_eq!(doc["embedding"].as_array().map(Vec::len), Some(384));
+        assert_eq!(doc["embedding_model"], "all-MiniLM-L6-v2");
+        assert!(doc.get("text").is_none());
+        let short = json!({"schema_version": 1, "id": "etd:10919/5", "collection": "etds",
+                           "model": "m", "vector": [0.1, 0.2], "text": "", "assigned_with": null});
+        let e = action(
+            Kind::Embeddings,
+            Some(b"etd:10919/5"),
+            short.to_string().as_bytes(),
+            &targets(),
+        )
+        .expect_err("wrong size");
+        assert!(e.contains("2 dimensions"), "{e}");
     }
 
     #[test]

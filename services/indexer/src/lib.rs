@@ -1,5 +1,5 @@
-//! indexer: consumes `processed.etds`, `processed.tobacco`, `clusters`, `summaries`
-//! and `recommendations` and writes them into the search engine as partial updates
+//! indexer: consumes `processed.etds`, `processed.tobacco`, `clusters`, `summaries`,
+//! `recommendations` and `embeddings` and writes them into the search engine as partial updates
 //! through the `_bulk` API ([`actions`], [`bulk`], [`writer`]). A message's offset is
 //! committed only after its update is written or dead-lettered with the engine's
 //! error.
@@ -36,7 +36,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone)]
 pub struct IndexerSettings {
     /// Which topic carries what: `DOCSTREAM_INDEXER_TOPIC_{ETDS,TOBACCO,CLUSTERS,
-    /// SUMMARIES,RECOMMENDATIONS}`, defaulting to the names in `topics.yaml`.
+    /// SUMMARIES,RECOMMENDATIONS,EMBEDDINGS}`, defaulting to the names in `topics.yaml`.
     pub topics: Vec<(String, Kind)>,
     pub batch: BatchSettings,
     /// Larger documents are dead-lettered without a request
@@ -83,6 +83,7 @@ impl IndexerSettings {
                 topic("ETDS", "processed.etds", Kind::ProcessedEtds),
                 topic("TOBACCO", "processed.tobacco", Kind::ProcessedTobacco),
                 topic("CLUSTERS", "clusters", Kind::Clusters),
+                topic("EMBEDDINGS", "embeddings", Kind::Embeddings),
                 topic("SUMMARIES", "summaries", Kind::Summaries),
                 topic("RECOMMENDATIONS", "recommendations", Kind::Recommendations),
             ],

@@ -46,6 +46,18 @@ async fn pieces_merge_in_any_order_and_bad_documents_are_dead_lettered() {
     .await;
     s.send(&s.etds, "etd:10919/7", &etd("10919/7", "Graphs", 50))
         .await;
+    // its embedding, as the clusterer publishes it: the engine's k-NN finds it
+    let mut vector = vec![0.0f32; 384];
+    vector[7] = 1.0;
+    let embedding = json!({"schema_version": 1, "id": "etd:10919/7", "collection": "etds",
+                           "model": "all-MiniLM-L6-v2", "vector": vector, "text": "Graphs",
+                           "assigned_with": null});
+    s.send(
+        &s.embeddings,
+        "etd:10919/7",
+        embedding.to_string().as_bytes(),
+    )
+    .await;
     for i in 0..300 {
         let id = format!("b{i}");
         s.send(
@@ -87,9 +99,30 @@ async fn pieces_merge_in_any_order_and_bad_documents_are_dead_lettered() {
     assert_eq!(t1["cluster"]["id"], "c3");
     assert_eq!(t1["pages"][1]["page"], 2);
     assert_eq!(t1["source"]["unmapped"], "kept");
-    let e = s.get("etds", "etd:10919/7").await.expect("etd indexed");
+    let e = s
+        .get_when("etds", "etd:10919/7", |d| {
+            d.get("embedding_model").is_some()
+        })
+        .await
+        .expect("etd indexed");
     assert_eq!(e["related"][0]["id"], "etd:10919/8");
     assert_eq!(e["degree"]["level"], "doctoral");
+    assert_eq!(e["embedding_model"], "all-MiniLM-L6-v2");
+    assert!(e.get("text").is_none(), "the embedded text is not indexed");
+    let mut near = vec![0.0f32; 384];
+    near[7] = 0.9;
+    near[8] = 0.1;
+    let found = s
+        .search(
+            "etds",
+            json!({ "query": { "knn": { "embedding": { "vector": near, "k": 3 } } } }),
+        )
+        .await;
+    assert_eq!(
+        found.pointer("/hits/hits/0/_id"),
+        Some(&json!("etd:10919/7")),
+        "{found}"
+    );
     assert!(s.get("tobacco", "tobacco:last").await.is_some());
     assert!(s.get("tobacco", "tobacco:bad2").await.is_none());
 

@@ -4,10 +4,17 @@
 //! they stand on: `GET /api/search` (faceted search of one or both collections: hits
 //! with snippets, summary and cluster; facet counts; paging; sort; year range),
 //! `GET /api/documents/{id}` (one document without its full text, with its related
-//! documents), `GET /api/suggest` (completions as a query is typed); `/livez`,
+//! documents and those similar by meaning), `GET /api/suggest` (completions as a query is typed); `/livez`,
 //! `/readyz` (the engine answers) and `/metrics` (requests by route and status,
 //! latency, engine time, log events). Every search and every opened document is logged
 //! to `logs` ([`logs`]) under a pseudonymous session cookie.
+//!
+//! Ranking is hybrid by default (BM25 plus the similarity of the query's MiniLM
+//! embedding to the documents', in one engine query: what ranked best on the held-out
+//! queries of `docstream eval ranking`); `mode=lexical|semantic|hybrid` chooses. The
+//! query is embedded here, on the search API's CPU, with the model
+//! folder the clusterer uses; the documents' embeddings are the clusterer's, written
+//! to the index by the indexer.
 //!
 //! Errors: a malformed request is a 400 with what was wrong ([`request`]); the engine
 //! unreachable a 503 (a page that says so on the web routes); a request the engine
@@ -31,7 +38,7 @@ use axum::{Json, Router};
 use rdkafka::producer::FutureProducer;
 use runtime::Metrics;
 use searchindex::lookup::{Named, TextAndPages};
-use searchindex::query::Found;
+use searchindex::query::{Found, Mode, Search};
 use searchindex::{Collection, EngineSettings, Layout};
 use serde_json::{json, Value};
 use settings::{parse, var, KafkaSettings, Vars};
@@ -47,6 +54,8 @@ pub enum Error {
     Kafka(#[from] rdkafka::error::KafkaError),
     #[error("http: {0}")]
     Http(#[from] std::io::Error),
+    #[error("{0} (DOCSTREAM_SEARCH_MODE=lexical runs without the model)")]
+    Model(#[from] embed::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -76,6 +85,12 @@ pub struct Settings {
     /// from (the shared volume etd-ingest reads); unset, only `http(s)://` PDFs are
     /// linked (by redirect).
     pub pdf_root: Option<std::path::PathBuf>,
+    /// The embedding model's folder (`DOCSTREAM_MODEL_DIR`, as the clusterer's):
+    /// needed unless the default mode is lexical, then used when it is there.
+    pub model_dir: std::path::PathBuf,
+    /// `DOCSTREAM_SEARCH_EMBED_CONCURRENCY` (2): queries embedded at once, each on a
+    /// blocking thread (a short query takes a few milliseconds of one core).
+    pub embed_concurrency: usize,
 }
 
 impl Settings {
@@ -94,11 +109,21 @@ impl Settings {
                 )?,
                 max_size: parse(vars, "DOCSTREAM_SEARCH_MAX_SIZE", d.max_size)?,
                 max_results: parse(vars, "DOCSTREAM_SEARCH_MAX_RESULTS", d.max_results)?,
+                default_mode: match var(vars, "DOCSTREAM_SEARCH_MODE") {
+                    None => d.default_mode,
+                    Some(m) => Mode::parse(&m).ok_or_else(|| settings::Error::Invalid {
+                        key: "DOCSTREAM_SEARCH_MODE".into(),
+                        value: m.clone(),
+                        reason: "lexical, semantic or hybrid".into(),
+                    })?,
+                },
             },
             logs_topic: var(vars, "DOCSTREAM_SEARCH_LOGS_TOPIC").unwrap_or_else(|| "logs".into()),
             log_buffer: parse(vars, "DOCSTREAM_SEARCH_LOG_BUFFER", 10_000)?,
             http_addr: settings::http_addr(vars)?,
             pdf_root: var(vars, "DOCSTREAM_SEARCH_PDF_ROOT").map(std::path::PathBuf::from),
+            model_dir: embed::model_dir(vars),
+            embed_concurrency: parse(vars, "DOCSTREAM_SEARCH_EMBED_CONCURRENCY", 2usize)?.max(1),
             engine_concurrency: parse(vars, "DOCSTREAM_SEARCH_ENGINE_CONCURRENCY", 16usize)?.max(1),
             engine_wait: std::time::Duration::from_millis(parse(
                 vars,
@@ -119,6 +144,42 @@ struct App {
     engine_turns: tokio::sync::Semaphore,
     engine_wait: std::time::Duration,
     pdf_root: Option<std::path::PathBuf>,
+    embedding: Option<Embedding>,
+}
+
+/// Queries embedded for semantic and hybrid ranking, a bounded number at once.
+struct Embedding {
+    embedder: Arc<embed::Embedder>,
+    turns: Arc<tokio::sync::Semaphore>,
+}
+
+impl Embedding {
+    /// The model of `dir`, or `None` when `required` is false and it is not there.
+    fn load(dir: &std::path::Path, concurrency: usize, required: bool) -> Result<Option<Self>> {
+        match embed::Embedder::load(dir, embed::Options::default()) {
+            Ok(embedder) => Ok(Some(Self {
+                embedder: Arc::new(embedder),
+                turns: Arc::new(tokio::sync::Semaphore::new(concurrency)),
+            })),
+            Err(e) if required => Err(e.into()),
+            Err(e) => {
+                tracing::warn!(error = %e, "no embedding model: searches rank lexically");
+                Ok(None)
+            }
+        }
+    }
+
+    /// The embedding of `text`.
+    async fn embed(&self, text: &str) -> Result<Vec<f32>, String> {
+        let _turn = self.turns.acquire().await.map_err(|e| e.to_string())?;
+        let (embedder, text) = (self.embedder.clone(), text.to_owned());
+        tokio::task::spawn_blocking(move || embedder.embed(&[text.as_str()]))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?
+            .pop()
+            .ok_or_else(|| "the model gave no embedding".to_owned())
+    }
 }
 
 /// Where a document's PDF is served from.
@@ -253,12 +314,32 @@ impl App {
         r
     }
 
-    /// Runs a search and logs it; the query id the log event carries.
-    async fn search(
-        &self,
-        session: &str,
-        s: &searchindex::query::Search,
-    ) -> searchindex::Result<(Found, String)> {
+    /// The query's embedding when its mode ranks by meaning; an error when the
+    /// search API has no model to make one.
+    async fn with_vector(&self, s: &mut Search) -> searchindex::Result<()> {
+        if s.mode == Mode::Lexical || s.query.trim().is_empty() || s.vector.is_some() {
+            return Ok(());
+        }
+        let Some(embedding) = &self.embedding else {
+            return Err(searchindex::Error::Invalid(format!(
+                "mode {} needs the embedding model, which this search API was started without",
+                s.mode.name()
+            )));
+        };
+        let t = Instant::now();
+        let vector = embedding.embed(&s.query).await.map_err(|e| {
+            searchindex::Error::Invalid(format!("the query could not be embedded: {e}"))
+        })?;
+        self.metrics
+            .engine_request("embed_query", t.elapsed().as_secs_f64());
+        s.vector = Some(vector);
+        Ok(())
+    }
+
+    /// Runs a search (embedding its query when its mode needs it) and logs it; the
+    /// query id the log event carries.
+    async fn search(&self, session: &str, s: &mut Search) -> searchindex::Result<(Found, String)> {
+        self.with_vector(s).await?;
         let found = self
             .timed(
                 "search",
@@ -355,6 +436,28 @@ impl App {
             .await?;
         Ok((similar, "similar text"))
     }
+
+    /// The documents nearest a document's embedding (none without one).
+    async fn similar_by_meaning(
+        &self,
+        id: &contracts::DocId,
+        doc: &Value,
+    ) -> searchindex::Result<Vec<Named>> {
+        let vector: Vec<f32> = doc[searchindex::vectors::FIELD]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_f64().map(|x| x as f32))
+            .collect();
+        if vector.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.timed(
+            "nearest",
+            searchindex::lookup::nearest(&self.es, &self.layout, id, &vector, 5),
+        )
+        .await
+    }
 }
 
 fn pairs_of(q: Option<&str>) -> Vec<(String, String)> {
@@ -367,11 +470,11 @@ async fn api_search(
     RawQuery(q): RawQuery,
 ) -> Response {
     let (session, new) = session(&headers);
-    let (s, page) = match request::parse(q.as_deref(), app.limits) {
+    let (mut s, page) = match request::parse(q.as_deref(), app.limits) {
         Ok(r) => r,
         Err(m) => return error(StatusCode::BAD_REQUEST, &m),
     };
-    let (mut found, query_id) = match app.search(&session, &s).await {
+    let (mut found, query_id) = match app.search(&session, &mut s).await {
         Ok(f) => f,
         Err(e) => return engine_error(&e),
     };
@@ -379,7 +482,7 @@ async fn api_search(
         h.snippets = h.snippets.iter().map(|t| html::marked(t)).collect();
     }
     let body = json!({
-        "query_id": query_id, "page": page, "size": s.size,
+        "query_id": query_id, "page": page, "size": s.size, "mode": s.mode.name(),
         "total": found.total, "hits": found.hits, "facets": found.facets
     });
     with_session(Json(body).into_response(), &session, new)
@@ -412,6 +515,14 @@ async fn api_document(
                     doc["related_reason"] = json!(reason);
                 }
                 Err(e) => tracing::warn!(error = %e, "related documents failed"),
+            }
+            match app.similar_by_meaning(&doc_id, &doc).await {
+                Ok(similar) => doc["similar_by_meaning"] = json!(similar),
+                Err(e) => tracing::warn!(error = %e, "similar documents failed"),
+            }
+            // 384 numbers no reader wants
+            if let Some(d) = doc.as_object_mut() {
+                d.remove(searchindex::vectors::FIELD);
             }
             with_session(Json(doc).into_response(), &session, new)
         }
@@ -463,7 +574,7 @@ async fn search_page(
             .map(|f| (*f).to_owned())
             .collect();
     }
-    let r = match app.search(&session, &s).await {
+    let r = match app.search(&session, &mut s).await {
         Ok((found, qid)) => {
             Html(pages::search_page(&s, page, &pairs, Ok(&found), &qid)).into_response()
         }
@@ -517,6 +628,10 @@ async fn document_page(
             around.related_reason = reason;
         }
         Err(e) => tracing::warn!(error = %e, "related documents failed"),
+    }
+    match app.similar_by_meaning(&doc_id, &doc).await {
+        Ok(similar) => around.similar = similar,
+        Err(e) => tracing::warn!(error = %e, "similar documents failed"),
     }
     around.pdf_url = pdf_source(doc["pdf_url"].as_str(), app.pdf_root.as_deref())
         .ok()
@@ -718,6 +833,11 @@ pub async fn serve(vars: &Vars) -> Result<()> {
         engine_turns: tokio::sync::Semaphore::new(s.engine_concurrency),
         engine_wait: s.engine_wait,
         pdf_root: s.pdf_root.clone(),
+        embedding: Embedding::load(
+            &s.model_dir,
+            s.embed_concurrency,
+            s.limits.default_mode != Mode::Lexical,
+        )?,
     });
     let listener = tokio::net::TcpListener::bind(s.http_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "search-api listening");

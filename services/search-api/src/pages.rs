@@ -289,6 +289,7 @@ pub fn search_page(
             title => if s.query.is_empty() { "Search the library".to_owned() } else { format!("{} – search", s.query) },
             q => s.query,
             collection,
+            mode => s.mode.name(),
             sort => match s.sort {
                 searchindex::query::Sort::Relevance => "relevance",
                 searchindex::query::Sort::Newest => "newest",
@@ -462,6 +463,8 @@ pub struct Around {
     /// more-like-this when there were none (`similar text`).
     pub related: Vec<Named>,
     pub related_reason: &'static str,
+    /// The documents nearest this one's embedding (similar by meaning).
+    pub similar: Vec<Named>,
     /// The link to the PDF, when the document has one that can be served.
     pub pdf_url: Option<String>,
 }
@@ -483,15 +486,18 @@ pub fn document_page(id: &str, doc: &Value, around: &Around) -> String {
         .filter_map(|s| s["title"].as_str().map(str::to_owned))
         .collect();
     let cluster = doc.pointer("/cluster/label").and_then(Value::as_str);
-    let related: Vec<RelatedView> = around
-        .related
-        .iter()
-        .map(|n| RelatedView {
-            url: format!("/documents/{}", n.id),
-            title: n.title.clone().unwrap_or_else(|| n.id.clone()),
-            collection: n.collection.clone(),
-        })
-        .collect();
+    let view = |named: &[Named]| -> Vec<RelatedView> {
+        named
+            .iter()
+            .map(|n| RelatedView {
+                url: format!("/documents/{}", n.id),
+                title: n.title.clone().unwrap_or_else(|| n.id.clone()),
+                collection: n.collection.clone(),
+            })
+            .collect()
+    };
+    let related = view(&around.related);
+    let similar = view(&around.similar);
     let matched = around
         .text
         .as_ref()
@@ -518,6 +524,7 @@ pub fn document_page(id: &str, doc: &Value, around: &Around) -> String {
             ]))),
             related,
             related_reason => around.related_reason,
+            similar,
             matched_page => matched.as_ref().map(|(p, _)| *p),
             matched_excerpt => matched.map(|(_, e)| e),
             pdf_url => around.pdf_url.as_deref(),
@@ -763,6 +770,12 @@ mod tests {
                 score: 1.0,
             }],
             related_reason: "similar text",
+            similar: vec![Named {
+                id: "etd:10919/9".into(),
+                title: Some("Photonics".into()),
+                collection: "etds".into(),
+                score: 0.9,
+            }],
             pdf_url: Some("/documents/etd:10919/5/pdf".into()),
         };
         let html = document_page("etd:10919/5", &doc, &around);
@@ -773,6 +786,8 @@ mod tests {
             "laser · optics",
             "/documents/etd:10919/6",
             "similar text",
+            "Similar by meaning",
+            "/documents/etd:10919/9",
             "page 4",
             "#page=4",
             "http://hdl.handle.net/10919/5",

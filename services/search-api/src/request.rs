@@ -1,19 +1,22 @@
 //! A search request from its query string, pure: `q`, `collection` (`etds`,
 //! `tobacco`), `facet` and `filter` (`field:value`), both repeatable, `page`, `size`,
 //! `sort` (`relevance`, `newest`, `oldest`), `year_from` and `year_to` (a range, either
-//! end open; empty is open). What is wrong is said, for a 400. The web pages' forms send
+//! end open; empty is open), `mode` (`lexical`, `semantic`, `hybrid`; the server's
+//! default when absent). What is wrong is said, for a 400. The web pages' forms send
 //! the same parameters, so a page's URL is its search.
 
-use searchindex::query::{facet_field, Search, Sort};
+use searchindex::query::{facet_field, Mode, Search, Sort};
 use searchindex::Collection;
 
-/// Bounds on what one request may ask.
+/// Bounds on what one request may ask, and the ranking it gets when it names none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub max_query_chars: usize,
     pub max_size: usize,
     /// `page × size` at most: deep paging is bounded.
     pub max_results: usize,
+    /// `DOCSTREAM_SEARCH_MODE` (default `hybrid`, `Mode::default()`).
+    pub default_mode: Mode,
 }
 
 impl Default for Limits {
@@ -22,6 +25,7 @@ impl Default for Limits {
             max_query_chars: 500,
             max_size: 50,
             max_results: 1000,
+            default_mode: Mode::default(),
         }
     }
 }
@@ -36,6 +40,7 @@ pub fn parse(query: Option<&str>, limits: Limits) -> Result<(Search, usize), Str
     let mut s = Search {
         size: 10,
         highlight_tags: (crate::html::MARK.0.into(), crate::html::MARK.1.into()),
+        mode: limits.default_mode,
         ..Search::default()
     };
     let mut page = 1usize;
@@ -74,6 +79,11 @@ pub fn parse(query: Option<&str>, limits: Limits) -> Result<(Search, usize), Str
             "year_to" => high = Some(year(&k, &v)?),
             "page" => page = number(&k, &v)?.max(1),
             "size" => s.size = number(&k, &v)?,
+            "mode" if v.is_empty() => {}
+            "mode" => {
+                s.mode = Mode::parse(&v)
+                    .ok_or_else(|| format!("mode {v:?}: lexical, semantic or hybrid"))?;
+            }
             "sort" => {
                 s.sort = Sort::parse(&v)
                     .ok_or_else(|| format!("sort {v:?}: relevance, newest or oldest"))?;
@@ -130,6 +140,17 @@ mod tests {
         assert_eq!(s.filters, [("year".to_owned(), "1999".to_owned())]);
         assert_eq!((page, s.size, s.from), (3, 20, 40));
         assert_eq!(s.sort, Sort::Newest);
+        assert_eq!(s.mode, Mode::Hybrid, "the default");
+        let lexical = Limits {
+            default_mode: Mode::Lexical,
+            ..Limits::default()
+        };
+        let (m, _) = parse(Some("q=x&mode=semantic"), lexical).expect("mode");
+        assert_eq!(m.mode, Mode::Semantic);
+        assert_eq!(
+            parse(Some("q=x"), lexical).expect("mode").0.mode,
+            Mode::Lexical
+        );
         let (r, _) = parse(Some("year_from=1990&year_to="), Limits::default()).expect("range");
         assert_eq!(r.ranges, [("year".to_owned(), Some(1990), None)]);
         let (d, page) = parse(None, Limits::default()).expect("empty");
@@ -151,6 +172,7 @@ mod tests {
         );
         assert!(e("filter=year").contains("field:value"));
         assert!(e("sort=random").contains("relevance"));
+        assert!(e("mode=neural").contains("lexical, semantic or hybrid"));
         assert!(e("color=red").contains("unknown parameter"));
         assert!(e("year_from=19x").contains("not a year"));
         assert!(e(&format!("q={}", "a".repeat(501))).contains("longer than 500"));

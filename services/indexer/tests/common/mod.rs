@@ -17,6 +17,7 @@ pub struct Setup {
     pub clusters: String,
     pub summaries: String,
     pub recommendations: String,
+    pub embeddings: String,
     pub dlq: String,
     pub group: String,
     pub es: Elasticsearch,
@@ -36,6 +37,7 @@ impl Setup {
             clusters: name("clusters"),
             summaries: name("summaries"),
             recommendations: name("recommendations"),
+            embeddings: name("embeddings"),
             dlq: name("dlq"),
             group: name("group"),
             es: Elasticsearch::new(Transport::single_node(&testkit::es_url()).expect("es")),
@@ -51,6 +53,7 @@ impl Setup {
             (&s.clusters, PARTITIONS),
             (&s.summaries, PARTITIONS),
             (&s.recommendations, PARTITIONS),
+            (&s.embeddings, PARTITIONS),
             (&s.dlq, 1),
         ])
         .await;
@@ -67,6 +70,10 @@ impl Setup {
             (
                 "DOCSTREAM_INDEXER_TOPIC_RECOMMENDATIONS",
                 self.recommendations.as_str(),
+            ),
+            (
+                "DOCSTREAM_INDEXER_TOPIC_EMBEDDINGS",
+                self.embeddings.as_str(),
             ),
             ("DOCSTREAM_DLQ_TOPIC", self.dlq.as_str()),
             ("DOCSTREAM_GROUP_ID", self.group.as_str()),
@@ -98,6 +105,37 @@ impl Setup {
         }
         let v: Value = r.json().await.ok()?;
         Some(v["_source"].clone())
+    }
+
+    /// A document once `ready` holds of it (polled for up to 30 s), or the last seen.
+    pub async fn get_when(
+        &self,
+        collection: &str,
+        id: &str,
+        ready: impl Fn(&Value) -> bool,
+    ) -> Option<Value> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let doc = self.get(collection, id).await;
+            if doc.as_ref().is_some_and(&ready) || Instant::now() > deadline {
+                return doc;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// A search's response (after a refresh).
+    pub async fn search(&self, collection: &str, body: Value) -> Value {
+        let alias = self.alias(collection);
+        self.count(collection).await;
+        let r = self
+            .es
+            .search(elasticsearch::SearchParts::Index(&[&alias]))
+            .body(body)
+            .send()
+            .await
+            .expect("search");
+        r.json().await.expect("search response")
     }
 
     /// Documents in a collection (after a refresh), 0 when the engine does not answer.
