@@ -5,7 +5,9 @@
 //! in release (BENCHMARKS.md: minutes of embedding on two cores). `docstream eval
 //! summaries` on the val split of the ACLSum papers scripts/aclsum fetched: beats Lead,
 //! prints the ROUGE line, every summary within its budget. `docstream eval recommend` on
-//! generated sessions: the co-clicks beat popularity.
+//! generated sessions: the co-clicks beat popularity. `docstream eval ranking` on
+//! records written here, against the stack's OpenSearch: every method ranks a
+//! subject's records first, and the summary lines are printed.
 
 use std::process::Command;
 
@@ -203,4 +205,126 @@ fn run(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
+}
+
+/// The subjects row of `method` in `eval ranking`'s first table: nDCG@10 over all
+/// subject queries.
+fn subjects_ndcg(stdout: &str, method: &str) -> f64 {
+    stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("subjects"))
+        .find(|l| l.split_whitespace().next() == Some(method))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("no {method} row: {stdout}"))
+}
+
+#[test]
+fn ranking_is_measured_per_method_on_records_written_here() {
+    // four subjects, three records each; two hash into the tuning half (poetry,
+    // robotics), two into the held-out half (lasers, bridges); the subject words are
+    // in the titles and abstracts, which the index keeps, not in the subjects it drops
+    let topics = [
+        (
+            "lasers",
+            "Physics",
+            [
+                "Pulsed lasers for eye surgery",
+                "Laser cooling of atoms",
+                "Fiber lasers at high power",
+            ],
+            "coherent light from a laser cavity",
+        ),
+        (
+            "bridges",
+            "Civil Engineering",
+            [
+                "Fatigue of steel bridges",
+                "Cable-stayed bridges in wind",
+                "Inspecting concrete bridges",
+            ],
+            "loads on the bridge deck and its piers",
+        ),
+        (
+            "poetry",
+            "English",
+            [
+                "Poetry of the Harlem Renaissance",
+                "Meter in Victorian poetry",
+                "Women's war poetry",
+            ],
+            "poems read closely for their form",
+        ),
+        (
+            "robotics",
+            "Mechanical Engineering",
+            [
+                "Legged robotics on rough ground",
+                "Soft robotics grippers",
+                "Swarm robotics for search",
+            ],
+            "a robot's controller and its actuators",
+        ),
+    ];
+    let mut records = Vec::new();
+    for (t, (subject, department, titles, common)) in topics.iter().enumerate() {
+        for (i, title) in titles.iter().enumerate() {
+            let mut r = record(
+                t * 10 + i,
+                department,
+                title,
+                &format!(
+                    "This thesis studies {}. It measures {common} in {} trials.",
+                    title.to_lowercase(),
+                    i + 2
+                ),
+            );
+            r["subject-none"] = serde_json::json!([subject, format!("keyword {t}{i}")]);
+            r["date-issued"] = serde_json::json!("2019-05-01");
+            records.push(r);
+        }
+    }
+    let file = std::env::temp_dir().join(format!(
+        "docstream-eval-ranking-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&file, serde_json::to_vec(&records).expect("json")).expect("write");
+    let stdout = run(Command::new(env!("CARGO_BIN_EXE_docstream"))
+        .args(["eval", "ranking", "--etds"])
+        .arg(&file));
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        stdout.contains(
+            "12 records indexed without their subjects; 4 subject queries (2 tuning, 2 held out)"
+        ),
+        "{stdout}"
+    );
+    for method in ["bm25", "bm25-tuned", "semantic", "hybrid", "rrf"] {
+        let n = subjects_ndcg(&stdout, method);
+        assert!(
+            n > 0.5,
+            "{method} should find the subject's records: {n} in {stdout}"
+        );
+    }
+    // the subject's word is in every relevant title: BM25 ranks all three first
+    assert!(subjects_ndcg(&stdout, "bm25") > 0.99, "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[lines.len() - 2]
+            .starts_with("nDCG@10 (held-out halves, subjects and departments): best "),
+        "{stdout}"
+    );
+    let last = lines[lines.len() - 1];
+    assert!(
+        last.starts_with("nDCG@10: best ") && last.contains(", bm25 "),
+        "{last}"
+    );
+    assert!(figure(last, "bm25") > 0.99, "{last}");
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_docstream"))
+        .args(["eval", "ranking", "--etds", "/nonexistent.json"])
+        .output()
+        .expect("run docstream");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent.json"));
 }

@@ -7,7 +7,8 @@
 
 use elasticsearch::http::response::Response;
 use elasticsearch::indices::{
-    IndicesCreateParts, IndicesExistsAliasParts, IndicesPutIndexTemplateParts,
+    IndicesCreateParts, IndicesExistsAliasParts, IndicesGetFieldMappingParts,
+    IndicesPutIndexTemplateParts,
 };
 use elasticsearch::Elasticsearch;
 use serde_json::{json, Value};
@@ -88,7 +89,6 @@ impl Layout {
         });
         if let Some(field) = self.vectors.mapping() {
             mappings["properties"][crate::vectors::FIELD] = field;
-            mappings["properties"]["embedding_model"] = keyword();
         }
         if let Some((name, value)) = self.vectors.index_settings() {
             settings[name] = value;
@@ -162,6 +162,54 @@ impl Layout {
         }
         tracing::info!(index, alias = with_alias, "created index");
         Ok(index)
+    }
+
+    /// The vectors searches can use: [`Layout::vectors`], or `Off` when an existing
+    /// index behind an alias was made without the embedding field (before it existed:
+    /// a rebuild gives it one). An alias not created yet will get the field from the
+    /// template, so it does not count.
+    pub async fn vectors_in_use(&self, es: &Elasticsearch) -> Result<Vectors> {
+        if self.vectors == Vectors::Off {
+            return Ok(Vectors::Off);
+        }
+        for c in Collection::ALL {
+            let alias = self.alias(c);
+            let r = es
+                .indices()
+                .get_field_mapping(IndicesGetFieldMappingParts::IndexFields(
+                    &[&alias],
+                    &[crate::vectors::FIELD],
+                ))
+                .send()
+                .await?;
+            if r.status_code().as_u16() == 404 {
+                continue;
+            }
+            let status = r.status_code().as_u16();
+            let value: Value = r.json().await?;
+            if !(200..300).contains(&status) {
+                return Err(Error::Refused {
+                    what: format!("the mapping of {alias}"),
+                    status,
+                    body: value.to_string(),
+                });
+            }
+            let mapped = value.as_object().is_some_and(|indices| {
+                !indices.is_empty()
+                    && indices.values().all(|i| {
+                        i.pointer(&format!("/mappings/{}", crate::vectors::FIELD))
+                            .is_some()
+                    })
+            });
+            if !mapped {
+                tracing::warn!(
+                    alias,
+                    "the index has no embedding field (made before it existed): searches rank lexically until it is rebuilt"
+                );
+                return Ok(Vectors::Off);
+            }
+        }
+        Ok(self.vectors)
     }
 
     /// Points the collection's alias at `index` alone, in one atomic request.
@@ -251,7 +299,9 @@ pub fn mappings(c: Collection) -> Value {
         "related": { "properties": {
             "id": keyword(), "score": { "type": "float", "index": false }
         }},
-        "related_model": keyword()
+        "related_model": keyword(),
+        // embeddings (the vector itself is the layout's: it differs by engine)
+        "embedding_model": keyword()
     });
     let own = match c {
         Collection::Etds => json!({

@@ -823,9 +823,17 @@ pub async fn serve(vars: &Vars) -> Result<()> {
         s.log_buffer,
         metrics.clone(),
     );
+    let es = s.engine.client()?;
+    let mut layout = Layout::new(&s.engine);
+    // an index made before the embedding field cannot be searched by meaning; an
+    // engine that does not answer yet is assumed to get the template's field
+    match layout.vectors_in_use(&es).await {
+        Ok(v) => layout.vectors = v,
+        Err(e) => tracing::warn!(error = %e, "could not read the index mapping"),
+    }
     let app = Arc::new(App {
-        es: s.engine.client()?,
-        layout: Layout::new(&s.engine),
+        es,
+        layout,
         limits: s.limits,
         logs,
         metrics,
