@@ -317,12 +317,7 @@ async fn open(t: &Target, link: &str, cookie: Option<&str>) -> Result<(), String
                 .map_err(|e| e.to_string())?;
             drop(t);
             // similar by meaning, from the document's own embedding
-            let vector: Vec<f32> = doc[searchindex::vectors::FIELD]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|x| x.as_f64().map(|x| x as f32))
-                .collect();
+            let vector = searchindex::vectors::of(&doc);
             if !vector.is_empty() {
                 let _t = turn().await?;
                 searchindex::lookup::nearest(es, layout, &id, &vector, 5)

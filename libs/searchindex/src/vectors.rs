@@ -14,6 +14,16 @@ pub const DIMENSIONS: usize = 384;
 /// The field documents' embeddings are written to.
 pub const FIELD: &str = "embedding";
 
+/// The embedding in a document's `_source` (empty when it has none).
+pub fn of(source: &Value) -> Vec<f32> {
+    source[FIELD]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_f64().map(|x| x as f32))
+        .collect()
+}
+
 /// How the engine holds vectors (`DOCSTREAM_ES_VECTORS`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Vectors {

@@ -443,12 +443,7 @@ impl App {
         id: &contracts::DocId,
         doc: &Value,
     ) -> searchindex::Result<Vec<Named>> {
-        let vector: Vec<f32> = doc[searchindex::vectors::FIELD]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|x| x.as_f64().map(|x| x as f32))
-            .collect();
+        let vector = searchindex::vectors::of(doc);
         if vector.is_empty() {
             return Ok(Vec::new());
         }
