@@ -8,6 +8,7 @@ mod host;
 mod index_bench;
 mod kafka;
 mod pdf_bench;
+mod recommend_bench;
 mod runtime_bench;
 mod scale_bench;
 mod search_bench;
@@ -58,6 +59,9 @@ enum Bench {
     /// Simulated users of the web pages next to the same work sent straight to the
     /// engine, at 100 and 1,000 users.
     Search(search_bench::Args),
+    /// Log events through the recommender next to the same counting in a bare loop;
+    /// the time from a click to its recommendation.
+    Recommend(recommend_bench::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -74,6 +78,10 @@ async fn bench() -> anyhow::Result<()> {
     if std::env::var_os(search_bench::SERVE).is_some() {
         return Ok(search_api::serve(&runtime::env_vars()).await?);
     }
+    // `loadtest recommend` runs this binary again as the recommender
+    if std::env::var_os(recommend_bench::SERVE).is_some() {
+        return Ok(recommender::serve(&runtime::env_vars()).await?);
+    }
     let cli = Cli::parse();
     println!("{}", host::describe());
     match cli.bench {
@@ -86,5 +94,6 @@ async fn bench() -> anyhow::Result<()> {
         Bench::Cluster(args) => cluster_bench::run(&cli.brokers, &args).await,
         Bench::Summarize(args) => summarize_bench::run(&cli.brokers, &args).await,
         Bench::Search(args) => search_bench::run(&cli.brokers, &args).await,
+        Bench::Recommend(args) => recommend_bench::run(&cli.brokers, &args).await,
     }
 }

@@ -191,6 +191,9 @@ pub(crate) async fn run<P: Processor>(
         if begun.is_none() {
             continue;
         }
+        for out in processor.before_commit().await {
+            deliveries.push((out.topic.clone(), enqueue(&producer, &out).await));
+        }
         let Some(abort) = commit(&producer, &consumer, &ownership, &next, deliveries).await else {
             for (topic, t) in received {
                 metrics.processed(&topic, t.elapsed().as_secs_f64());

@@ -164,4 +164,13 @@ pub trait Processor: Send + Sync + 'static {
     fn ready(&self) -> impl Future<Output = bool> + Send {
         async { true }
     }
+
+    /// Messages added to the open transaction just before it commits, after the
+    /// batch's own: state a processor keeps can be written once per transaction instead
+    /// of once per message (as Kafka Streams' record cache is flushed at a commit). Only
+    /// the exactly-once loop calls it; a processor that relies on it must require that
+    /// loop. If the transaction then aborts, these messages are discarded with it.
+    fn before_commit(&self) -> impl Future<Output = Vec<Outgoing>> + Send {
+        async { Vec::new() }
+    }
 }

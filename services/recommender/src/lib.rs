@@ -12,8 +12,9 @@
 //!    document's related documents when they changed.
 //!
 //! Both steps keep their state per input partition in memory and in a compacted
-//! changelog (`recommender-sessions`, `recommender-state`; [`store`]), written in the
-//! same transaction as the outputs and the input offsets (the runtime's exactly-once
+//! changelog (`recommender-sessions`, `recommender-state`; [`store`]), each changed key
+//! written once per transaction, in the same transaction as the outputs and the input
+//! offsets (the runtime's exactly-once
 //! loop, this service's default and requirement); a new owner of a partition restores
 //! it from there, so a restart or a rebalance loses and doubles no counts, and two
 //! instances give what one gives.
@@ -191,15 +192,6 @@ fn transient(e: &store::Error) -> ProcessError {
     ProcessError::Transient(e.to_string())
 }
 
-fn changelog<V: Serialize>(
-    topic: &str,
-    partition: i32,
-    key: &str,
-    e: &store::Entry<V>,
-) -> Outgoing {
-    Outgoing::keyed(topic, key, serde_json::to_vec(e).unwrap_or_default()).to_partition(partition)
-}
-
 impl Recommend {
     pub fn new(settings: Settings, kafka: &KafkaSettings, metrics: Metrics) -> Self {
         Self {
@@ -257,13 +249,8 @@ impl Recommend {
             time,
             &self.settings.sessions,
         );
-        let entry = part.put(&key, msg.offset, session);
-        let mut out = vec![changelog(
-            &self.settings.topics.sessions,
-            msg.partition,
-            &key,
-            &entry,
-        )];
+        part.put(&key, msg.offset, session);
+        let mut out = Vec::new();
         // every SWEEP_EVERY offsets, the sessions idle past the gap go (an idle session
         // starts again anyway), so memory follows the active sessions, not all there were
         if msg.offset % SWEEP_EVERY == 0 {
@@ -350,11 +337,7 @@ impl Recommend {
             next
         };
         self.metrics.count("signals", signal_name(&signal));
-        let entry = part.put(&key, msg.offset, state);
-        out.insert(
-            0,
-            changelog(&self.settings.topics.state, msg.partition, &key, &entry),
-        );
+        part.put(&key, msg.offset, state);
         out.extend(next.iter().map(|s| self.signal(s)));
         self.metrics.set_state(
             "keys",
@@ -384,6 +367,26 @@ impl Processor for Recommend {
         } else {
             self.log(msg).await
         }
+    }
+
+    /// Each changed session and document state, once per transaction, to its
+    /// changelog partition.
+    async fn before_commit(&self) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        for (store, topic) in [
+            (
+                self.sessions.changed().await,
+                &self.settings.topics.sessions,
+            ),
+            (self.state.changed().await, &self.settings.topics.state),
+        ] {
+            self.metrics
+                .count_by("changelog", topic, store.len() as u64);
+            out.extend(store.into_iter().map(|(partition, key, value)| {
+                Outgoing::keyed(topic.clone(), key, value).to_partition(partition)
+            }));
+        }
+        out
     }
 }
 

@@ -1,8 +1,12 @@
 //! State per input partition, kept in memory and in a compacted changelog topic, as a
-//! Kafka Streams state store is: every change is written to the changelog's partition
-//! of the same number as the input partition, with the input offset that made it, in
-//! the same Kafka transaction as the outputs it caused and the input offset's commit
-//! (the recommender runs the runtime's exactly-once loop). An instance restores a
+//! Kafka Streams state store is: the keys a transaction changed are written to the
+//! changelog's partition of the same number as the input partition, each once with
+//! its last value and the input offset that made it, at the end of the same Kafka
+//! transaction as the outputs they caused and the input offsets' commit (the
+//! recommender runs the runtime's exactly-once loop, which asks for them in
+//! `Processor::before_commit`; a compacted changelog keeps only a key's last value
+//! anyway, and writing every intermediate one cost `loadtest recommend` most of its
+//! time). An instance restores a
 //! partition's state from its changelog partition (committed records only) when it
 //! first sees the partition, and again whenever the input offsets it is given do not
 //! continue from the last it applied: another instance owned the partition meanwhile,
@@ -19,7 +23,7 @@
 //! an empty value deletes the key (the runtime writes empty, not null, payloads, so
 //! compaction keeps these small records rather than removing them).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +49,8 @@ pub struct Partition<V> {
     pub next: Option<i64>,
     /// The assignment the state was restored under.
     pub epoch: Option<u64>,
+    /// Keys changed since the changelog was last written.
+    dirty: HashSet<String>,
 }
 
 impl<V> Default for Partition<V> {
@@ -53,6 +59,7 @@ impl<V> Default for Partition<V> {
             values: HashMap::new(),
             next: None,
             epoch: None,
+            dirty: HashSet::new(),
         }
     }
 }
@@ -89,15 +96,29 @@ impl<V: Clone + Default> Partition<V> {
             .collect();
         for k in &gone {
             self.values.remove(k);
+            // its deletion is written now: a later write of its old value must not follow
+            self.dirty.remove(k);
         }
         gone
     }
 
-    /// Keeps `state` for `key` as of `offset`; the changelog record to write.
-    pub fn put(&mut self, key: &str, offset: i64, state: V) -> Entry<V> {
-        let e = Entry { offset, state };
-        self.values.insert(key.to_owned(), e.clone());
-        e
+    /// Keeps `state` for `key` as of `offset`, to be written to the changelog with the
+    /// transaction ([`Partition::take_changed`]).
+    pub fn put(&mut self, key: &str, offset: i64, state: V) {
+        self.values.insert(key.to_owned(), Entry { offset, state });
+        self.dirty.insert(key.to_owned());
+    }
+
+    /// The keys changed since the last call, with their entries (each once).
+    pub fn take_changed(&mut self) -> Vec<(String, &Entry<V>)> {
+        let mut keys: Vec<String> = self.dirty.drain().collect();
+        keys.sort();
+        keys.into_iter()
+            .filter_map(|k| {
+                let e = self.values.get(&k)?;
+                Some((k, e))
+            })
+            .collect()
     }
 }
 
@@ -129,7 +150,7 @@ impl<V> std::fmt::Debug for Store<V> {
     }
 }
 
-impl<V: Clone + Default + DeserializeOwned + Send + 'static> Store<V> {
+impl<V: Clone + Default + Serialize + DeserializeOwned + Send + 'static> Store<V> {
     pub fn new(kafka: KafkaSettings, changelog: String) -> Self {
         Self {
             kafka,
@@ -166,9 +187,30 @@ impl<V: Clone + Default + DeserializeOwned + Send + 'static> Store<V> {
                 values,
                 next: None,
                 epoch: Some(epoch),
+                dirty: HashSet::new(),
             };
         }
         Ok(guard)
+    }
+
+    /// Every partition's changed keys since the last call: (partition, key, the
+    /// changelog record's value). Called between messages, so no partition is locked.
+    pub async fn changed(&self) -> Vec<(i32, String, Vec<u8>)> {
+        let parts: Vec<(i32, Arc<Mutex<Partition<V>>>)> = self
+            .partitions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(p, s)| (*p, s.clone()))
+            .collect();
+        let mut out = Vec::new();
+        for (p, state) in parts {
+            let mut guard = state.lock().await;
+            for (key, entry) in guard.take_changed() {
+                out.push((p, key, serde_json::to_vec(entry).unwrap_or_default()));
+            }
+        }
+        out
     }
 }
 
@@ -246,6 +288,15 @@ mod tests {
         p.epoch = Some(1);
         let s = p.for_offset("k", 5).expect("new");
         p.put("k", 5, s + 1);
+        p.put("k", 5, s + 2);
+        let changed: Vec<(String, u32)> = p
+            .take_changed()
+            .into_iter()
+            .map(|(k, e)| (k, e.state))
+            .collect();
+        assert_eq!(changed, [("k".to_owned(), 2)], "once, its last value");
+        assert!(p.take_changed().is_empty());
+        p.put("k", 5, 1);
         assert!(!p.stale(6, 1));
         assert!(!p.stale(9, 1), "a transaction marker took offsets");
         assert!(p.stale(9, 2), "assigned again");
@@ -256,5 +307,11 @@ mod tests {
         p.put("old", 7, 0);
         assert_eq!(p.expire(|v| *v > 0), ["old"]);
         assert!(p.values.contains_key("k") && !p.values.contains_key("old"));
+        let changed: Vec<String> = p.take_changed().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            changed,
+            ["k"],
+            "an expired key is deleted, not written again"
+        );
     }
 }
