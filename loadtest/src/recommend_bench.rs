@@ -61,7 +61,7 @@ fn events(count: usize) -> Vec<(String, Vec<u8>)> {
                 &session,
                 &qid,
                 Some(id.collection()),
-                "bench",
+                &format!("query {}", (s * 7 + k) % 50),
                 &[],
                 10,
                 at(20 * k as i64),
@@ -91,6 +91,9 @@ fn bare(events: &[(String, Vec<u8>)]) -> Result<f64> {
         let Some(key) = recommender::session_key(&e) else {
             continue;
         };
+        if let (Some(search), Some(id)) = (&e.data.activity, e.data.query_id.as_deref()) {
+            memory.searched(&key, id, &search.search_text);
+        }
         let doc = e.clicked_doc().filter(|d| d.parse::<DocId>().is_ok());
         memory.observe(&key, doc.as_deref(), e.data.query_id.as_deref(), time);
     }

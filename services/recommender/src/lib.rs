@@ -7,9 +7,10 @@
 //!    `recommender-pairs` keyed by the document they change: the repartition.
 //!    `clusters` → each document's cluster membership, to the same topic keyed by
 //!    cluster.
-//! 2. `recommender-pairs` (keyed by document or cluster) → per document its co-click
-//!    weights and its neighbours' popularity, per cluster its members (`…::scores`) → the
-//!    document's related documents when they changed.
+//! 2. `recommender-pairs` (keyed by document, cluster or query) → per document its
+//!    co-click weights and its neighbours' popularity, per cluster its members, per query
+//!    the documents opened for it in any session (each new one a `same query` pair with
+//!    the others: `…::scores`) → the document's related documents when they changed.
 //!
 //! Both steps keep their state per input partition in memory and in a compacted
 //! changelog (`recommender-sessions`, `recommender-state`; [`store`]), each changed key
@@ -145,6 +146,12 @@ pub struct State {
     pub document: scores::Document,
     #[serde(default)]
     pub cluster: scores::Cluster,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub query: scores::QueryDocs,
+}
+
+fn is_empty(q: &scores::QueryDocs) -> bool {
+    q.docs.is_empty()
 }
 
 /// How often (in offsets of a `logs` partition) idle sessions are dropped.
@@ -242,6 +249,9 @@ impl Recommend {
             self.metrics.count("events", "replayed");
             return Ok(Output::default());
         };
+        if let (Some(search), Some(id)) = (&e.data.activity, e.data.query_id.as_deref()) {
+            sessions::searched(&mut session, id, &search.search_text);
+        }
         let outcome = sessions::observe(
             &mut session,
             doc.as_deref(),
@@ -317,6 +327,8 @@ impl Recommend {
         let mut out = Vec::new();
         let next = if let Signal::Member { doc, .. } = &signal {
             scores::join(&mut state.cluster, doc, o)
+        } else if let Signal::Query { doc, time, .. } = &signal {
+            scores::opened_for(&mut state.query, doc, *time)
         } else {
             let next = scores::apply(&mut state.document, &signal, o);
             let related = scores::related(&state.document, o);
@@ -355,6 +367,7 @@ fn signal_name(s: &Signal) -> &'static str {
         Signal::Popularity { .. } => "popularity",
         Signal::Member { .. } => "member",
         Signal::Content { .. } => "content",
+        Signal::Query { .. } => "query",
     }
 }
 

@@ -1,9 +1,11 @@
 //! The recommender as processes against the stack's broker: generated sessions (users
 //! who follow topics, popular documents and noise) as the search API logs them, a bad
-//! line, a bot, and cluster assignments for documents no one opened. One instance, two
+//! line, a bot, cluster assignments for documents no one opened, and two sessions that
+//! searched the same words. One instance, two
 //! instances in one group, and one instance SIGKILLed mid-stream and restarted (its
 //! state restored from the changelogs) all end with the same recommendations; the cold
-//! documents get their cluster's members; the bad line is dead-lettered; no user name
+//! documents get their cluster's members; what two people opened for one query is
+//! related ("same query"); the bad line is dead-lettered; no user name
 //! or address is anywhere in what it wrote.
 
 use std::collections::BTreeMap;
@@ -180,6 +182,23 @@ async fn publish(t: &Topics) {
             testkit::send(&producer, &t.logs, &s, &encode(&e)).await;
         }
     }
+    // two people, two sessions, one query: what each opened is related to the other's
+    for (n, session) in ["query-a", "query-b"].iter().enumerate() {
+        let mut search = event(session, None, 7000 + n as i64, 0);
+        search.data.activity = Some(contracts::SearchActivity {
+            url: None,
+            search_text: "Laser  Surgery".into(),
+            filters: serde_json::Value::Null,
+        });
+        testkit::send(&producer, &t.logs, session, &encode(&search)).await;
+        let click = event(
+            session,
+            Some(&format!("etd:55555/{}", n + 1)),
+            7000 + n as i64,
+            5,
+        );
+        testkit::send(&producer, &t.logs, session, &encode(&click)).await;
+    }
     // an old front-end line naming a user, a line that is not a log event, a bot
     let mut old = event("", Some("etd:10919/424242"), 5000, 0);
     old.data.session = None;
@@ -251,6 +270,15 @@ async fn one_two_and_a_restarted_instance_agree() {
             .collect::<Vec<_>>(),
         [("etd:77777/2", "content"), ("etd:77777/3", "content")],
         "a cold start gets its cluster's members"
+    );
+    let by_query: Vec<(&str, &str)> = by_one["etd:55555/1"]
+        .iter()
+        .map(|r| (r.0.as_str(), r.2.as_str()))
+        .collect();
+    assert_eq!(
+        by_query,
+        [("etd:55555/2", "same query")],
+        "opened for the same words in another session"
     );
     let clicked = by_one
         .values()

@@ -20,6 +20,7 @@ pub struct InMemory {
     session_state: HashMap<String, sessions::Session>,
     documents: HashMap<String, scores::Document>,
     clusters: HashMap<String, scores::Cluster>,
+    queries: HashMap<String, scores::QueryDocs>,
 }
 
 impl InMemory {
@@ -41,6 +42,15 @@ impl InMemory {
         }
     }
 
+    /// `session` searched `text` as query `id`.
+    pub fn searched(&mut self, session: &str, id: &str, text: &str) {
+        sessions::searched(
+            self.session_state.entry(session.to_owned()).or_default(),
+            id,
+            text,
+        );
+    }
+
     /// `doc` is in `cluster`.
     pub fn member(&mut self, cluster: &str, doc: &str) {
         self.run(vec![Signal::Member {
@@ -58,6 +68,9 @@ impl InMemory {
                     doc,
                     &self.scores,
                 ),
+                Signal::Query { doc, time, .. } => {
+                    scores::opened_for(self.queries.entry(s.key()).or_default(), doc, *time)
+                }
                 other => scores::apply(
                     self.documents.entry(s.key()).or_default(),
                     other,

@@ -197,7 +197,7 @@ pub fn apply(doc: &mut Document, s: &Signal, o: &Options) -> Vec<Signal> {
             doc.content = neighbours.iter().filter(|n| *n != id).cloned().collect();
             Vec::new()
         }
-        Signal::Member { .. } => Vec::new(),
+        Signal::Member { .. } | Signal::Query { .. } => Vec::new(),
     }
 }
 
@@ -258,6 +258,44 @@ fn prune(doc: &mut Document, o: &Options) {
         doc.neighbours.remove(&k);
         doc.popularity.remove(&k);
     }
+}
+
+/// The documents opened for one query, most recent last.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueryDocs {
+    pub docs: Vec<String>,
+}
+
+/// Documents a query remembers.
+pub const QUERY_DOCS: usize = 20;
+
+/// How much one "opened for the same query" counts, against a co-click's 1 for
+/// adjacent clicks in one session.
+pub const QUERY_WEIGHT: f64 = 0.5;
+
+/// A document opened for a query: a `same query` pair with each other document opened
+/// for it (both ways), once per document.
+pub fn opened_for(q: &mut QueryDocs, doc: &str, time: i64) -> Vec<Signal> {
+    if q.docs.iter().any(|d| d == doc) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for other in &q.docs {
+        for (a, b) in [(other.as_str(), doc), (doc, other.as_str())] {
+            out.push(Signal::Pair {
+                doc: a.to_owned(),
+                other: b.to_owned(),
+                weight: QUERY_WEIGHT,
+                time,
+                same_query: true,
+            });
+        }
+    }
+    q.docs.push(doc.to_owned());
+    if q.docs.len() > QUERY_DOCS {
+        q.docs.remove(0);
+    }
+    out
 }
 
 /// Applies a membership to its cluster; the content neighbours it sends: the new
@@ -343,6 +381,25 @@ mod tests {
                 "{n}: {t} is not the last told"
             );
         }
+    }
+
+    #[test]
+    fn documents_opened_for_one_query_become_same_query_pairs_once() {
+        let mut q = QueryDocs::default();
+        assert!(
+            opened_for(&mut q, "a", 1).is_empty(),
+            "the first has no partner"
+        );
+        let out = opened_for(&mut q, "b", 2);
+        assert_eq!(out.len(), 2, "both ways: {out:?}");
+        assert!(out.iter().all(|s| matches!(s, Signal::Pair { same_query: true, weight, .. } if *weight == QUERY_WEIGHT)));
+        assert_eq!(out[0].key(), "a");
+        assert!(opened_for(&mut q, "a", 3).is_empty(), "once per document");
+        assert_eq!(opened_for(&mut q, "c", 4).len(), 4);
+        for i in 0..30 {
+            opened_for(&mut q, &format!("d{i}"), 5);
+        }
+        assert_eq!(q.docs.len(), QUERY_DOCS, "bounded");
     }
 
     #[test]

@@ -47,6 +47,37 @@ pub struct Session {
     /// The minute (epoch minutes) counted and the events in it.
     pub minute: i64,
     pub in_minute: u32,
+    /// The session's recent searches: query id and words ([`searched`]), so a click
+    /// from one can say what it was searched for.
+    #[serde(default)]
+    pub searches: Vec<(String, String)>,
+}
+
+/// Searches a session remembers.
+pub const SEARCHES: usize = 10;
+
+/// A query's words as a key: lower case, spaces collapsed, at most 200 chars.
+pub fn query_words(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .chars()
+        .take(200)
+        .collect()
+}
+
+/// Remembers that the session searched `text` as query `id`.
+pub fn searched(s: &mut Session, id: &str, text: &str) {
+    let words = query_words(text);
+    if id.is_empty() || words.is_empty() {
+        return;
+    }
+    s.searches.retain(|(q, _)| q != id);
+    s.searches.push((id.to_owned(), words));
+    if s.searches.len() > SEARCHES {
+        s.searches.remove(0);
+    }
 }
 
 /// What an event came to.
@@ -122,6 +153,14 @@ pub fn observe(
             });
         }
     }
+    // what it was searched for, for the documents opened for the same words elsewhere
+    if let Some((_, words)) = query.and_then(|q| s.searches.iter().find(|(id, _)| id == q)) {
+        out.push(Signal::Query {
+            query: words.clone(),
+            doc: doc.to_owned(),
+            time,
+        });
+    }
     s.clicks.push(Click {
         doc: doc.to_owned(),
         time,
@@ -153,6 +192,32 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_click_from_a_remembered_search_says_what_it_was_searched_for() {
+        let o = Options::default();
+        let mut s = Session::default();
+        searched(&mut s, "q1", "  Youth   SMOKING ");
+        searched(&mut s, "", "ignored");
+        let out = observe(&mut s, Some("d1"), Some("q1"), 1000, &o);
+        let Outcome::Signals(signals) = out else {
+            panic!("{out:?}");
+        };
+        assert!(signals.contains(&Signal::Query {
+            query: "youth smoking".into(),
+            doc: "d1".into(),
+            time: 1000
+        }));
+        // a click from a search the session did not see has no query signal
+        let Outcome::Signals(other) = observe(&mut s, Some("d2"), Some("q9"), 2000, &o) else {
+            panic!("signals");
+        };
+        assert!(!other.iter().any(|x| matches!(x, Signal::Query { .. })));
+        for i in 0..20 {
+            searched(&mut s, &format!("x{i}"), "more");
+        }
+        assert_eq!(s.searches.len(), SEARCHES);
     }
 
     #[test]

@@ -24,6 +24,13 @@ pub enum Signal {
     Popularity { doc: String, of: String, count: u64 },
     /// `doc` belongs to `cluster` (from `clusters`).
     Member { cluster: String, doc: String },
+    /// `doc` was opened from a search for `query` (its words, lower case): for the
+    /// documents people opened for the same query, in any session.
+    Query {
+        query: String,
+        doc: String,
+        time: i64,
+    },
     /// `doc`'s content neighbours (its cluster's other members), for a cold start.
     Content {
         doc: String,
@@ -32,7 +39,7 @@ pub enum Signal {
 }
 
 impl Signal {
-    /// The key it is partitioned by: the document, or `cluster:<id>`.
+    /// The key it is partitioned by: the document, `cluster:<id>` or `query:<words>`.
     pub fn key(&self) -> String {
         match self {
             Self::Click { doc, .. }
@@ -40,6 +47,7 @@ impl Signal {
             | Self::Popularity { doc, .. }
             | Self::Content { doc, .. } => doc.clone(),
             Self::Member { cluster, .. } => format!("cluster:{cluster}"),
+            Self::Query { query, .. } => format!("query:{query}"),
         }
     }
 }
