@@ -266,21 +266,25 @@ pub struct QueryDocs {
     pub docs: Vec<String>,
 }
 
-/// Documents a query remembers.
+/// Documents a query remembers (a document among them is not paired again).
 pub const QUERY_DOCS: usize = 20;
+
+/// The most recent of them a newly opened one is paired with.
+pub const QUERY_PAIRS: usize = 5;
 
 /// How much one "opened for the same query" counts, against a co-click's 1 for
 /// adjacent clicks in one session.
 pub const QUERY_WEIGHT: f64 = 0.5;
 
-/// A document opened for a query: a `same query` pair with each other document opened
-/// for it (both ways), once per document.
+/// A document opened for a query: a `same query` pair (both ways) with each of the
+/// [`QUERY_PAIRS`] documents opened for it most recently, once while it is among the
+/// [`QUERY_DOCS`] it remembers.
 pub fn opened_for(q: &mut QueryDocs, doc: &str, time: i64) -> Vec<Signal> {
     if q.docs.iter().any(|d| d == doc) {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for other in &q.docs {
+    for other in q.docs.iter().rev().take(QUERY_PAIRS) {
         for (a, b) in [(other.as_str(), doc), (doc, other.as_str())] {
             out.push(Signal::Pair {
                 doc: a.to_owned(),
@@ -396,6 +400,14 @@ mod tests {
         assert_eq!(out[0].key(), "a");
         assert!(opened_for(&mut q, "a", 3).is_empty(), "once per document");
         assert_eq!(opened_for(&mut q, "c", 4).len(), 4);
+        for d in ["e", "f", "g"] {
+            opened_for(&mut q, d, 4);
+        }
+        assert_eq!(
+            opened_for(&mut q, "h", 4).len(),
+            2 * QUERY_PAIRS,
+            "the recent ones only"
+        );
         for i in 0..30 {
             opened_for(&mut q, &format!("d{i}"), 5);
         }
