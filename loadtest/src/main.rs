@@ -12,6 +12,7 @@ mod recommend_bench;
 mod runtime_bench;
 mod scale_bench;
 mod search_bench;
+mod served;
 mod summarize_bench;
 mod tobacco_bench;
 

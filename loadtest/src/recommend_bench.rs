@@ -12,17 +12,18 @@
 //! clock runs from producing the second click until a committed recommendation of the
 //! first names the second (p50, p99). Last line: `recommender/bare ratio: X`.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use contracts::{decode, encode, DocId, LogEvent, Recommendation};
+use contracts::{decode, encode, DocId, Recommendation};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use recommend::stream::{sessions, InMemory};
 
 use crate::kafka;
+use crate::served::{quantile, Server};
 
 /// Set when this binary is started again as the recommender.
 pub const SERVE: &str = "LOADTEST_SERVE_RECOMMENDER";
@@ -98,17 +99,17 @@ fn bare(events: &[(String, Vec<u8>)]) -> Result<f64> {
     let defaults = recommender::Settings::from_vars(&runtime::Vars::new())?;
     let mut memory = InMemory::new(defaults.sessions, defaults.scores);
     let started = Instant::now();
+    let mut sessions: std::collections::HashMap<String, sessions::Session> =
+        std::collections::HashMap::new();
     for (_, payload) in events {
-        let e: LogEvent = decode(payload)?;
-        let time = sessions::event_time(&e.data.time).context("an event time")?;
-        let Some(key) = recommender::session_key(&e) else {
+        let recommender::Read::Event(e) = recommender::read(payload).map_err(anyhow::Error::msg)?
+        else {
             continue;
         };
-        if let (Some(search), Some(id)) = (&e.data.activity, e.data.query_id.as_deref()) {
-            memory.searched(&key, id, &search.search_text);
+        let session = sessions.entry(e.session.clone()).or_default();
+        if let sessions::Outcome::Signals(signals) = e.apply(session, &defaults.sessions) {
+            memory.apply(signals);
         }
-        let doc = e.clicked_doc().filter(|d| d.parse::<DocId>().is_ok());
-        memory.observe(&key, doc.as_deref(), e.data.query_id.as_deref(), time);
     }
     let secs = started.elapsed().as_secs_f64();
     // what the service publishes, so the work is not optimised away
@@ -119,26 +120,6 @@ fn bare(events: &[(String, Vec<u8>)]) -> Result<f64> {
     anyhow::ensure!(published > 0, "the bare loop related nothing");
     #[allow(clippy::cast_precision_loss)]
     Ok(events.len() as f64 / secs)
-}
-
-/// The recommender's process: SIGTERM to stop, killed when dropped.
-struct Service(Child);
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(25);
-        while Instant::now() < deadline {
-            if matches!(self.0.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// One round's topics and group.
@@ -191,7 +172,7 @@ impl Round {
         .to_vec()
     }
 
-    fn spawn(&self, brokers: &str) -> Result<Service> {
+    fn spawn(&self, brokers: &str) -> Result<Server> {
         let child = Command::new(std::env::current_exe()?)
             .env(SERVE, "1")
             .env("DOCSTREAM_KAFKA_BROKERS", brokers)
@@ -212,7 +193,7 @@ impl Round {
             .stdout(Stdio::null())
             .spawn()
             .context("start the recommender")?;
-        Ok(Service(child))
+        Ok(Server(child))
     }
 }
 
@@ -364,18 +345,6 @@ async fn probe(brokers: &str, round: &Round, probes: usize, partitions: i32) -> 
     Ok(times)
 }
 
-fn quantile(v: &mut [f64], q: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    v.get(((v.len().max(1) - 1) as f64 * q).round() as usize)
-        .copied()
-        .unwrap_or(f64::NAN)
-}
-
 pub async fn run(brokers: &str, args: &Args) -> Result<()> {
     let events = events(args.sessions);
     let n = i64::try_from(events.len())?;
@@ -390,7 +359,7 @@ pub async fn run(brokers: &str, args: &Args) -> Result<()> {
         let b = bare(&events)?;
         let round = Round::create(brokers, args.partitions).await?;
         kafka::fill(brokers, &round.logs, events.len(), |i| events[i].clone()).await?;
-        let service = round.spawn(brokers)?;
+        let mut service = round.spawn(brokers)?;
         let m = measure(brokers, &round, n, args.partitions).await?;
         let rate = m.rate;
         println!(
@@ -400,7 +369,7 @@ pub async fn run(brokers: &str, args: &Args) -> Result<()> {
         if r == args.rounds {
             latencies = probe(brokers, &round, args.probes, args.partitions).await?;
         }
-        drop(service);
+        service.stop()?;
         kafka::delete_topics(brokers, &round.topics()).await;
         best_bare = best_bare.max(b);
         best_service = best_service.max(rate);
@@ -426,8 +395,8 @@ mod tests {
     fn generated_events_are_searches_and_clicks_of_sessions() {
         let e = events(3);
         assert!(e.len() >= 12, "2 to 9 documents per session: {}", e.len());
-        let first: LogEvent = decode(&e[0].1).expect("an event");
-        let second: LogEvent = decode(&e[1].1).expect("an event");
+        let first: contracts::LogEvent = decode(&e[0].1).expect("an event");
+        let second: contracts::LogEvent = decode(&e[1].1).expect("an event");
         assert!(!first.is_click() && second.is_click());
         assert_eq!(first.data.query_id, second.data.query_id);
         assert_eq!(e[0].0, "bench000000");

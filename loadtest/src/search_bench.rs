@@ -21,7 +21,7 @@
 //! `search-api/direct-engine ratio: X` at the largest number of users.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,6 +33,7 @@ use searchindex::{EngineSettings, Layout};
 
 use crate::index_bench::{self, DirectOp};
 use crate::kafka;
+use crate::served::{quantile, Server};
 
 /// Set when this binary is started again as the search API.
 pub const SERVE: &str = "LOADTEST_SERVE_SEARCH_API";
@@ -436,19 +437,6 @@ async fn run_users(
     (requests as f64 / elapsed, tally)
 }
 
-fn quantile(v: &mut [f64], q: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    v[((v.len() - 1) as f64 * q).round() as usize]
-}
-
 fn report(label: &str, users: usize, rps: f64, tally: &mut Tally) {
     let errors: u64 = tally.errors.values().sum();
     println!("{label}, {users} users: {rps:.0} requests/s, {errors} errors");
@@ -565,28 +553,6 @@ fn clicks_on(brokers: &str, topic: &str) -> Result<u64> {
         }
     }
     Ok(clicks)
-}
-
-/// The search API's process: stopped with SIGTERM (so it writes the log events it
-/// buffered), killed if it is still there when dropped.
-struct Server(Child);
-
-impl Server {
-    fn stop(&mut self) -> Result<()> {
-        Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status()?;
-        let status = self.0.wait()?;
-        anyhow::ensure!(status.success(), "the search API exited with {status}");
-        Ok(())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 pub async fn run(brokers: &str, args: &Args) -> Result<()> {

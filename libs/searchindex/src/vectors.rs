@@ -67,7 +67,7 @@ impl Vectors {
 
     /// Index settings the field needs.
     pub fn index_settings(self) -> Option<(&'static str, Value)> {
-        (self == Self::Knn).then(|| ("knn", json!(true)))
+        (self == Self::Knn).then_some(("knn", json!(true)))
     }
 
     /// A query clause for the `k` documents nearest `vector` that pass `filter`,

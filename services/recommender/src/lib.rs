@@ -139,6 +139,70 @@ pub fn session_key(e: &LogEvent) -> Option<String> {
     ))
 }
 
+/// A log event as step 1 reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Its session's key ([`session_key`]).
+    pub session: String,
+    /// Milliseconds since the epoch.
+    pub time: i64,
+    /// The document a click opened.
+    pub doc: Option<String>,
+    pub query_id: Option<String>,
+    /// A search's words.
+    pub searched: Option<String>,
+}
+
+impl Event {
+    /// The event applied to its session: a search remembered, then observed.
+    pub fn apply(
+        &self,
+        session: &mut sessions::Session,
+        o: &sessions::Options,
+    ) -> sessions::Outcome {
+        if let (Some(words), Some(id)) = (&self.searched, &self.query_id) {
+            sessions::searched(session, id, words);
+        }
+        sessions::observe(
+            session,
+            self.doc.as_deref(),
+            self.query_id.as_deref(),
+            self.time,
+            o,
+        )
+    }
+}
+
+/// What a `logs` payload is to the recommender.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Read {
+    Event(Event),
+    /// Nothing to apply, counted under this name: `no_session`, or
+    /// `unknown_document` (a click on something that is not a document id).
+    Skipped(&'static str),
+}
+
+/// Reads a `logs` payload; why it is not a log event, for the dead-letter topic.
+pub fn read(payload: &[u8]) -> Result<Read, String> {
+    let e: LogEvent = decode(payload).map_err(|e| e.to_string())?;
+    let time = sessions::event_time(&e.data.time)
+        .ok_or_else(|| format!("log event time {:?} is not readable", e.data.time))?;
+    let Some(session) = session_key(&e) else {
+        return Ok(Read::Skipped("no_session"));
+    };
+    let doc = e.clicked_doc().filter(|d| d.parse::<DocId>().is_ok());
+    if e.is_click() && doc.is_none() {
+        return Ok(Read::Skipped("unknown_document"));
+    }
+    Ok(Read::Event(Event {
+        session,
+        time,
+        doc,
+        searched: e.data.activity.map(|a| a.search_text),
+        query_id: e.data.query_id,
+    }))
+}
+
 /// What step 2 keeps per key: a document's state or a cluster's.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct State {
@@ -222,50 +286,30 @@ impl Recommend {
         let payload = msg
             .payload
             .ok_or_else(|| ProcessError::Invalid("not a log event: an empty message".into()))?;
-        let e: LogEvent = decode(payload).map_err(|e| ProcessError::Invalid(e.to_string()))?;
-        let time = sessions::event_time(&e.data.time).ok_or_else(|| {
-            ProcessError::Invalid(format!("log event time {:?} is not readable", e.data.time))
-        })?;
-        let Some(key) = session_key(&e) else {
-            self.metrics.count("events", "no_session");
-            return Ok(Output::default());
-        };
-        let doc = e.clicked_doc().filter(|d| {
-            let known = d.parse::<DocId>().is_ok();
-            if !known {
-                self.metrics.count("events", "unknown_document");
+        let e = match read(payload).map_err(ProcessError::Invalid)? {
+            Read::Event(e) => e,
+            Read::Skipped(why) => {
+                self.metrics.count("events", why);
+                return Ok(Output::default());
             }
-            known
-        });
-        if e.is_click() && doc.is_none() {
-            return Ok(Output::default());
-        }
+        };
         let mut part = self
             .sessions
             .partition(msg.partition, msg.offset, msg.epoch)
             .await
             .map_err(|e| transient(&e))?;
-        let Some(mut session) = part.for_offset(&key, msg.offset) else {
+        let Some(mut session) = part.for_offset(&e.session, msg.offset) else {
             self.metrics.count("events", "replayed");
             return Ok(Output::default());
         };
-        if let (Some(search), Some(id)) = (&e.data.activity, e.data.query_id.as_deref()) {
-            sessions::searched(&mut session, id, &search.search_text);
-        }
-        let outcome = sessions::observe(
-            &mut session,
-            doc.as_deref(),
-            e.data.query_id.as_deref(),
-            time,
-            &self.settings.sessions,
-        );
-        part.put(&key, msg.offset, session);
+        let outcome = e.apply(&mut session, &self.settings.sessions);
+        part.put(&e.session, msg.offset, session);
         let mut out = Vec::new();
         // every SWEEP_EVERY offsets, the sessions idle past the gap go (an idle session
         // starts again anyway), so memory follows the active sessions, not all there were
         if msg.offset % SWEEP_EVERY == 0 {
             let gap = self.settings.sessions.idle_gap_ms;
-            let gone = part.expire(|s| time - s.last_time <= gap);
+            let gone = part.expire(|s| e.time - s.last_time <= gap);
             self.metrics
                 .count_by("sessions", "expired", gone.len() as u64);
             out.extend(gone.iter().map(|k| {
@@ -278,9 +322,14 @@ impl Recommend {
                 self.metrics.count("events", "click");
                 out.extend(signals.iter().map(|s| self.signal(s)));
             }
-            sessions::Outcome::Nothing => self
-                .metrics
-                .count("events", if doc.is_some() { "reopened" } else { "search" }),
+            sessions::Outcome::Nothing => self.metrics.count(
+                "events",
+                if e.doc.is_some() {
+                    "reopened"
+                } else {
+                    "search"
+                },
+            ),
             sessions::Outcome::Capped => self.metrics.count("events", "capped"),
         }
         self.metrics.set_state(

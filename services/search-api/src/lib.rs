@@ -437,6 +437,19 @@ impl App {
         Ok((similar, "similar text"))
     }
 
+    /// A document's related documents and those similar by meaning, asked of the
+    /// engine at once.
+    async fn neighbours(
+        &self,
+        id: &contracts::DocId,
+        doc: &Value,
+    ) -> (
+        searchindex::Result<(Vec<Named>, &'static str)>,
+        searchindex::Result<Vec<Named>>,
+    ) {
+        tokio::join!(self.related(id, doc), self.similar_by_meaning(id, doc))
+    }
+
     /// The documents nearest a document's embedding (none without one).
     async fn similar_by_meaning(
         &self,
@@ -504,14 +517,15 @@ async fn api_document(
         .await
     {
         Ok(Some((mut doc, _))) => {
-            match app.related(&doc_id, &doc).await {
+            let (related, similar) = app.neighbours(&doc_id, &doc).await;
+            match related {
                 Ok((related, reason)) => {
                     doc["related_documents"] = json!(related);
                     doc["related_reason"] = json!(reason);
                 }
                 Err(e) => tracing::warn!(error = %e, "related documents failed"),
             }
-            match app.similar_by_meaning(&doc_id, &doc).await {
+            match similar {
                 Ok(similar) => doc["similar_by_meaning"] = json!(similar),
                 Err(e) => tracing::warn!(error = %e, "similar documents failed"),
             }
@@ -617,14 +631,15 @@ async fn document_page(
         text,
         ..pages::Around::default()
     };
-    match app.related(&doc_id, &doc).await {
+    let (related, similar) = app.neighbours(&doc_id, &doc).await;
+    match related {
         Ok((related, reason)) => {
             around.related = related;
             around.related_reason = reason;
         }
         Err(e) => tracing::warn!(error = %e, "related documents failed"),
     }
-    match app.similar_by_meaning(&doc_id, &doc).await {
+    match similar {
         Ok(similar) => around.similar = similar,
         Err(e) => tracing::warn!(error = %e, "similar documents failed"),
     }

@@ -35,16 +35,8 @@ async fn search_open_and_log() {
         "title": "Elsewhere", "year": 2013, "pdf_url": "file:///etc/hostname"}),
     ];
     let (prefix, logs) = common::library("api", &docs).await;
-    let es_url = testkit::es_url();
-    let api = Service::spawn(
-        env!("CARGO_BIN_EXE_search-api"),
-        &[
-            ("DOCSTREAM_ES_URL", &es_url),
-            ("DOCSTREAM_ES_INDEX_PREFIX", &prefix),
-            ("DOCSTREAM_SEARCH_LOGS_TOPIC", &logs),
-            ("DOCSTREAM_SEARCH_PDF_ROOT", &pdfs.display().to_string()),
-        ],
-    );
+    let pdf_root = pdfs.display().to_string();
+    let api = common::search_api(&prefix, &logs, &[("DOCSTREAM_SEARCH_PDF_ROOT", &pdf_root)]);
     let json = |(status, body): (u16, String)| -> (u16, Value) {
         (
             status,

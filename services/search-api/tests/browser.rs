@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use contracts::{decode, LogEvent};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-use testkit::{Read, Service};
+use testkit::Read;
 
 mod common;
 
@@ -119,14 +119,7 @@ async fn search_tick_open_and_back_in_chromium() {
         "cluster": {"id": "etds-1", "label": "marketing · sports", "model": "etds-v1"}}),
     ];
     let (prefix, logs) = common::library("browser", &docs).await;
-    let api = Service::spawn(
-        env!("CARGO_BIN_EXE_search-api"),
-        &[
-            ("DOCSTREAM_ES_URL", &testkit::es_url()),
-            ("DOCSTREAM_ES_INDEX_PREFIX", &prefix),
-            ("DOCSTREAM_SEARCH_LOGS_TOPIC", &logs),
-        ],
-    );
+    let api = common::search_api(&prefix, &logs, &[]);
     assert_eq!(api.get("/readyz").0, 200, "the search API is up");
     let base = format!("http://127.0.0.1:{}", api.port);
     let driver = Driver::start();

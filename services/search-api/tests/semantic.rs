@@ -7,7 +7,6 @@
 //! by meaning.
 
 use serde_json::{json, Value};
-use testkit::Service;
 
 mod common;
 
@@ -40,15 +39,7 @@ async fn a_query_finds_documents_by_meaning() {
         })
         .collect();
     let (prefix, logs) = common::library("semantic", &docs).await;
-    let es_url = testkit::es_url();
-    let api = Service::spawn(
-        env!("CARGO_BIN_EXE_search-api"),
-        &[
-            ("DOCSTREAM_ES_URL", &es_url),
-            ("DOCSTREAM_ES_INDEX_PREFIX", &prefix),
-            ("DOCSTREAM_SEARCH_LOGS_TOPIC", &logs),
-        ],
-    );
+    let api = common::search_api(&prefix, &logs, &[]);
     // no word in common with "Cigarette advertisements aimed at teenagers"
     let q = "q=marketing+smoking+to+youths";
     let (status, lexical) = json_of(api.get(&format!("/api/search?{q}&mode=lexical")));
@@ -85,12 +76,10 @@ async fn a_query_finds_documents_by_meaning() {
     assert!(page.contains("Similar by meaning"), "{page}");
 
     // started lexical without a model: searches work, meaning is refused with why
-    let lexical_only = Service::spawn(
-        env!("CARGO_BIN_EXE_search-api"),
+    let lexical_only = common::search_api(
+        &prefix,
+        &logs,
         &[
-            ("DOCSTREAM_ES_URL", &es_url),
-            ("DOCSTREAM_ES_INDEX_PREFIX", &prefix),
-            ("DOCSTREAM_SEARCH_LOGS_TOPIC", &logs),
             ("DOCSTREAM_SEARCH_MODE", "lexical"),
             ("DOCSTREAM_MODEL_DIR", "/nonexistent/model"),
         ],

@@ -38,28 +38,21 @@ impl InMemory {
         if let sessions::Outcome::Signals(out) =
             sessions::observe(s, doc, query, time, &self.sessions)
         {
-            self.run(out);
+            self.apply(out);
         }
-    }
-
-    /// `session` searched `text` as query `id`.
-    pub fn searched(&mut self, session: &str, id: &str, text: &str) {
-        sessions::searched(
-            self.session_state.entry(session.to_owned()).or_default(),
-            id,
-            text,
-        );
     }
 
     /// `doc` is in `cluster`.
     pub fn member(&mut self, cluster: &str, doc: &str) {
-        self.run(vec![Signal::Member {
+        self.apply(vec![Signal::Member {
             cluster: cluster.to_owned(),
             doc: doc.to_owned(),
         }]);
     }
 
-    fn run(&mut self, first: Vec<Signal>) {
+    /// Applies signals (a session's, as step 1 makes them) and those they cause, as
+    /// step 2 does.
+    pub fn apply(&mut self, first: Vec<Signal>) {
         let mut queue: VecDeque<Signal> = first.into();
         while let Some(s) = queue.pop_front() {
             let next = match &s {

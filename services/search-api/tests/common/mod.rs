@@ -1,5 +1,5 @@
 //! What the search API's process tests share: a fresh index prefix with documents in
-//! it, and a fresh logs topic.
+//! it, a fresh logs topic, and the search API started on them.
 
 use searchindex::{Collection, EngineSettings, Layout};
 use serde_json::Value;
@@ -32,4 +32,18 @@ pub async fn library(name: &str, docs: &[Value]) -> (String, String) {
         assert!(r.status_code().is_success(), "index {id}");
     }
     (prefix, logs)
+}
+
+/// The search API on the stack's engine, the test's prefix and logs topic, with `extra`
+/// variables.
+#[allow(dead_code)]
+pub fn search_api(prefix: &str, logs: &str, extra: &[(&str, &str)]) -> testkit::Service {
+    let es_url = testkit::es_url();
+    let mut env = vec![
+        ("DOCSTREAM_ES_URL", es_url.as_str()),
+        ("DOCSTREAM_ES_INDEX_PREFIX", prefix),
+        ("DOCSTREAM_SEARCH_LOGS_TOPIC", logs),
+    ];
+    env.extend_from_slice(extra);
+    testkit::Service::spawn(env!("CARGO_BIN_EXE_search-api"), &env)
 }
