@@ -3,10 +3,16 @@
 //!
 //! The PDF travels by reference, not in the message: theses run to tens of megabytes
 //! and Kafka's default message limit is 1 MiB, so a producer puts the file where the
-//! ingest service can read it (a `file://` path on a shared volume or an `http(s)://`
-//! URL) and sends the reference (the claim-check pattern). Only a PDF of at most
-//! [`INLINE_PDF_LIMIT`] may ride inline, base64-encoded, which keeps every raw message
-//! well under the limit with its metadata.
+//! ingest service can read it and sends the reference (the claim-check pattern): an
+//! object in S3-compatible storage (the normal path: Ceph RGW, a cloud bucket, the
+//! stack's versitygw), or a `file://` path on a shared volume or an `http(s)://` URL.
+//! Only a PDF of at most [`INLINE_PDF_LIMIT`] may ride inline, base64-encoded, which
+//! keeps every raw message well under the limit with its metadata.
+//!
+//! Versions of `RawEtd`: 1 had `url` and `inline` references; 2 added `s3`. A message is
+//! written with the lowest version that can say it (an `s3` reference makes it 2), so a
+//! reader of version 1 still reads every message without one and dead-letters, with
+//! the reason, one it would misread.
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -29,7 +35,7 @@ pub struct RawEtd {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdf: Option<PdfRef>,
 }
-contract!(RawEtd, "RawEtd", 1);
+contract!(RawEtd, "RawEtd", 2);
 
 impl RawEtd {
     /// A raw ETD for a DSpace record, its id taken from the record's handle.
@@ -39,7 +45,11 @@ impl RawEtd {
             pdf.validate()?;
         }
         Ok(Self {
-            schema_version: 1,
+            schema_version: if matches!(pdf, Some(PdfRef::S3 { .. })) {
+                2
+            } else {
+                1
+            },
             id,
             metadata,
             pdf,
@@ -63,12 +73,74 @@ pub enum PdfRef {
     },
     /// A small PDF carried in the message, base64.
     Inline { filename: String, base64: String },
+    /// An object in S3-compatible storage (since version 2 of `RawEtd`); the reader
+    /// reaches it with its own credentials, never ones in the message.
+    S3 {
+        bucket: String,
+        key: String,
+        /// Size in bytes, when the producer knows it.
+        #[serde(default, alias = "bytes", skip_serializing_if = "Option::is_none")]
+        size: Option<u64>,
+        /// Hex SHA-256 of the object, when the producer knows it; the reader checks it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sha256: Option<String>,
+    },
 }
 
 impl PdfRef {
-    /// Checks the scheme of a URL, or the size of an inline file.
-    pub fn validate(&self) -> Result<()> {
+    /// A reference from a string as producers write it: `s3://bucket/key`, or a
+    /// `file://` or `http(s)://` URL.
+    pub fn parse(s: &str) -> Result<Self> {
+        let r = match s.strip_prefix("s3://") {
+            Some(rest) => {
+                let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+                Self::S3 {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                    size: None,
+                    sha256: None,
+                }
+            }
+            None => Self::Url {
+                url: s.to_owned(),
+                bytes: None,
+                sha256: None,
+            },
+        };
+        r.validate()?;
+        Ok(r)
+    }
+
+    /// The reference as one string (`s3://bucket/key`, the URL), which the processed
+    /// document keeps so the library's pages can link the PDF; none for an inline PDF.
+    pub fn location(&self) -> Option<String> {
         match self {
+            Self::Url { url, .. } => Some(url.clone()),
+            Self::S3 { bucket, key, .. } => Some(format!("s3://{bucket}/{key}")),
+            Self::Inline { .. } => None,
+        }
+    }
+
+    /// The SHA-256 the producer gave, if any.
+    pub fn sha256(&self) -> Option<&str> {
+        match self {
+            Self::Url { sha256, .. } | Self::S3 { sha256, .. } => sha256.as_deref(),
+            Self::Inline { .. } => None,
+        }
+    }
+
+    /// Checks the scheme of a URL, an S3 bucket name and key, or the size of an
+    /// inline file.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(h) = self.sha256() {
+            if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::Invalid(format!(
+                    "pdf sha256 {h:?} is not 64 hex digits"
+                )));
+            }
+        }
+        match self {
+            Self::S3 { bucket, key, .. } => validate_s3(bucket, key),
             Self::Url { url, .. } => {
                 let ok = ["file://", "http://", "https://"]
                     .iter()
@@ -118,6 +190,30 @@ impl PdfRef {
             base64: base64::engine::general_purpose::STANDARD.encode(bytes),
         })
     }
+}
+
+/// An S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens, starting
+/// and ending with a letter or digit) and a key (1 to 1024 bytes, not starting with
+/// `/`).
+fn validate_s3(bucket: &str, key: &str) -> Result<()> {
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && edge_ok(bucket.chars().next())
+        && edge_ok(bucket.chars().last());
+    if !bucket_ok {
+        return Err(Error::Invalid(format!(
+            "s3 bucket {bucket:?} is not a bucket name (3 to 63 of a-z 0-9 . -)"
+        )));
+    }
+    if key.is_empty() || key.len() > 1024 || key.starts_with('/') {
+        return Err(Error::Invalid(format!(
+            "s3 key {key:?} of bucket {bucket} is empty, over 1024 bytes or starts with /"
+        )));
+    }
+    Ok(())
 }
 
 /// A DSpace metadata record as exported: repeatable fields are a string or a list,
@@ -335,8 +431,9 @@ pub struct ProcessedEtd {
     pub sections: Vec<Section>,
     /// Mean Tesseract word confidence (0–100) over OCR'd pages.
     pub ocr_confidence: Option<f32>,
-    /// Where the PDF is, as the raw message referenced it (`file://` or `http(s)://`;
-    /// none for an inline PDF or none at all), so the library's pages can link it.
+    /// Where the PDF is, as the raw message referenced it (`s3://bucket/key`,
+    /// `file://` or `http(s)://`; none for an inline PDF or none at all), so the
+    /// library's pages can link it.
     /// Absent in messages of before it was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdf_url: Option<String>,
@@ -385,6 +482,60 @@ mod tests {
         assert!(url("https://example.org/x.pdf").validate().is_ok());
         assert!(url("ftp://x/y.pdf").validate().is_err());
         assert!(url("file://").validate().is_err());
+    }
+
+    #[test]
+    fn s3_references_parse_and_check_bucket_key_and_checksum() {
+        let r = PdfRef::parse("s3://etds/pdfs/ab.pdf").expect("s3");
+        assert_eq!(
+            r,
+            PdfRef::S3 {
+                bucket: "etds".into(),
+                key: "pdfs/ab.pdf".into(),
+                size: None,
+                sha256: None
+            }
+        );
+        assert_eq!(r.location().as_deref(), Some("s3://etds/pdfs/ab.pdf"));
+        assert!(PdfRef::parse("file:///x.pdf").is_ok());
+        for bad in [
+            "s3://etds",
+            "s3://etds/",
+            "s3://Etds/x",
+            "s3://e/x",
+            "s3://-etd/x",
+        ] {
+            assert!(PdfRef::parse(bad).is_err(), "{bad}");
+        }
+        let with_sum = |h: &str| PdfRef::S3 {
+            bucket: "etds".into(),
+            key: "k".into(),
+            size: Some(3),
+            sha256: Some(h.into()),
+        };
+        assert!(with_sum(&"a".repeat(64)).validate().is_ok());
+        assert!(with_sum("abc").validate().is_err());
+    }
+
+    #[test]
+    fn a_raw_etd_has_the_lowest_version_that_can_say_it() {
+        let record: DspaceRecord =
+            serde_json::from_str(r#"{"handle": "10919/5"}"#).expect("record");
+        let url = PdfRef::parse("file:///x.pdf").expect("url");
+        let s3 = PdfRef::parse("s3://etds/x.pdf").expect("s3");
+        assert_eq!(
+            RawEtd::new(record.clone(), None)
+                .expect("none")
+                .schema_version,
+            1
+        );
+        assert_eq!(
+            RawEtd::new(record.clone(), Some(url))
+                .expect("url")
+                .schema_version,
+            1
+        );
+        assert_eq!(RawEtd::new(record, Some(s3)).expect("s3").schema_version, 2);
     }
 
     #[test]

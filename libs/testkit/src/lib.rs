@@ -43,6 +43,21 @@ pub fn mysql_url() -> String {
     )
 }
 
+/// The `DOCSTREAM_S3_*` variables of the local stack's S3 server (versitygw), as
+/// `scripts/stack env` prints them, into `vars` (a service's or a tool's settings).
+pub fn s3_vars() -> Vec<(String, String)> {
+    [
+        ("DOCSTREAM_S3_ENDPOINT", "http://127.0.0.1:7070"),
+        ("DOCSTREAM_S3_BUCKET", "docstream"),
+        ("DOCSTREAM_S3_REGION", "us-east-1"),
+        ("DOCSTREAM_S3_ACCESS_KEY_ID", "docstream"),
+        ("DOCSTREAM_S3_SECRET_ACCESS_KEY", "docstream-secret"),
+    ]
+    .into_iter()
+    .map(|(k, d)| (k.to_owned(), var(k, d)))
+    .collect()
+}
+
 fn var(name: &str, default: &str) -> String {
     std::env::var(name)
         .ok()

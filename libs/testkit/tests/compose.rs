@@ -1,5 +1,5 @@
 //! compose/ cannot run here (no Docker engine), so its files are checked against the
-//! local stack: the same four servers on the same ports, each with a healthcheck.
+//! local stack: the same five servers on the same ports, each with a healthcheck.
 
 use std::collections::BTreeMap;
 
@@ -42,6 +42,7 @@ fn check(file: &str, engine: &str) {
         (engine, ports["OPENSEARCH_PORT"]),
         ("ferretdb", ports["FERRETDB_PORT"]),
         ("mariadb", ports["MARIADB_PORT"]),
+        ("versitygw", ports["S3_PORT"]),
     ] {
         let svc = services
             .get(name)

@@ -81,6 +81,7 @@ fn crates_import_only_what_their_role_allows() {
         ("testkit", &[]),
         ("runtime", &["settings", "topics", "contracts"]),
         ("searchindex", &["settings", "contracts"]),
+        ("blobstore", &["settings"]),
         ("deploy", &["settings", "topics"]),
         ("toy", &["runtime"]),
         (
@@ -90,6 +91,7 @@ fn crates_import_only_what_their_role_allows() {
                 "topics",
                 "contracts",
                 "searchindex",
+                "blobstore",
                 "deploy",
                 "samples",
                 "embed",
@@ -107,6 +109,7 @@ fn crates_import_only_what_their_role_allows() {
         "textclean",
         "runtime",
         "searchindex",
+        "blobstore",
         "embed",
         "cluster",
         "summarize",

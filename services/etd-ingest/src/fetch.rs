@@ -1,7 +1,11 @@
-//! Getting an ETD's PDF onto local disk: a `file://` path is read in place, an
-//! `http(s)://` URL is downloaded, an inline PDF is written out. A PDF that cannot be
-//! fetched is a transient failure (retried by the runtime, then dead-lettered); one
-//! over the size limit is not fetched at all.
+//! Getting an ETD's PDF onto local disk: an `s3` object is streamed from the object
+//! store, a `file://` path is read in place, an `http(s)://` URL is downloaded, an
+//! inline PDF is written out. A PDF that cannot be fetched is a transient failure
+//! (retried by the runtime, then dead-lettered as `exhausted`); an S3 object that does
+//! not exist is [`FetchError::Missing`] (the document says `no_pdf` and why); one over
+//! the size limit is not fetched, or stops being fetched when it passes the limit.
+//! When the reference carries a SHA-256, what arrived must have it
+//! ([`FetchError::Mismatch`] otherwise: the document says `corrupt`).
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +21,12 @@ pub enum FetchError {
     Unavailable(String),
     #[error("pdf of {0} bytes is over the limit of {1} (DOCSTREAM_ETD_MAX_PDF_MB)")]
     TooLarge(u64, u64),
+    /// The reference points at nothing, for good (an S3 object that does not exist).
+    #[error("{0}")]
+    Missing(String),
+    /// What arrived is not what the reference's SHA-256 says.
+    #[error("{0}")]
+    Mismatch(String),
     /// Never going to work (a bad inline PDF).
     #[error("{0}")]
     Invalid(String),
@@ -26,7 +36,34 @@ pub enum FetchError {
 #[derive(Debug)]
 pub struct LocalPdf {
     pub path: PathBuf,
+    /// Hex SHA-256 of the file when it was computed on the way (an S3 download).
+    pub sha256: Option<String>,
     temporary: bool,
+}
+
+impl LocalPdf {
+    /// The file when it is what the reference's SHA-256 says (or it says none).
+    async fn checked(self, pdf: &PdfRef) -> Result<Self, FetchError> {
+        let Some(want) = pdf.sha256() else {
+            return Ok(self);
+        };
+        let got = match &self.sha256 {
+            Some(h) => h.clone(),
+            None => {
+                blobstore::hash_file(&self.path)
+                    .await
+                    .map_err(|e| FetchError::Unavailable(e.to_string()))?
+                    .1
+            }
+        };
+        if got.eq_ignore_ascii_case(want) {
+            Ok(self)
+        } else {
+            Err(FetchError::Mismatch(format!(
+                "corrupt: the file's sha256 {got} is not its reference's {want}"
+            )))
+        }
+    }
 }
 
 impl Drop for LocalPdf {
@@ -44,13 +81,43 @@ fn temp_path() -> PathBuf {
     ))
 }
 
-/// Fetches `pdf` within `max_bytes`.
+/// Fetches `pdf` within `max_bytes` and checks its SHA-256 when the reference has one.
 pub async fn fetch(
     http: &reqwest::Client,
+    store: &blobstore::Store,
+    pdf: &PdfRef,
+    max_bytes: u64,
+) -> Result<LocalPdf, FetchError> {
+    fetch_unchecked(http, store, pdf, max_bytes)
+        .await?
+        .checked(pdf)
+        .await
+}
+
+async fn fetch_unchecked(
+    http: &reqwest::Client,
+    store: &blobstore::Store,
     pdf: &PdfRef,
     max_bytes: u64,
 ) -> Result<LocalPdf, FetchError> {
     match pdf {
+        PdfRef::S3 { bucket, key, .. } => {
+            let path = temp_path();
+            match store.download(bucket, key, max_bytes, &path).await {
+                Ok(got) => Ok(LocalPdf {
+                    path,
+                    sha256: Some(got.sha256),
+                    temporary: true,
+                }),
+                Err(blobstore::Error::TooLarge { size, limit }) => {
+                    Err(FetchError::TooLarge(size, limit))
+                }
+                Err(e @ blobstore::Error::NotFound { .. }) => {
+                    Err(FetchError::Missing(e.to_string()))
+                }
+                Err(e) => Err(FetchError::Unavailable(e.to_string())),
+            }
+        }
         PdfRef::Inline { .. } => {
             let bytes = pdf
                 .inline_bytes()
@@ -62,6 +129,7 @@ pub async fn fetch(
                 .map_err(|e| FetchError::Unavailable(format!("write {}: {e}", path.display())))?;
             Ok(LocalPdf {
                 path,
+                sha256: None,
                 temporary: true,
             })
         }
@@ -76,6 +144,7 @@ pub async fn fetch(
                 }
                 return Ok(LocalPdf {
                     path,
+                    sha256: None,
                     temporary: false,
                 });
             }
@@ -105,6 +174,7 @@ async fn download(
     }
     let local = LocalPdf {
         path: temp_path(),
+        sha256: None,
         temporary: true,
     };
     let mut file = tokio::fs::File::create(&local.path)

@@ -51,6 +51,8 @@ pub struct Ingest {
     pub exe: PathBuf,
     pub http: reqwest::Client,
     pub metrics: Metrics,
+    /// Where `s3` references are read (`DOCSTREAM_S3_*`).
+    pub store: Arc<blobstore::Store>,
     /// Extractions at once (`DOCSTREAM_ETD_WORKERS`, default: the CPUs).
     pub workers: Arc<Semaphore>,
 }
@@ -81,6 +83,9 @@ impl Ingest {
                 .build()
                 .map_err(Error::Http)?,
             metrics,
+            store: Arc::new(blobstore::Store::new(blobstore::S3Settings::from_vars(
+                vars,
+            )?)),
             workers: Arc::new(Semaphore::new(workers)),
         })
     }
@@ -93,21 +98,28 @@ impl Ingest {
             self.metrics.count("fulltext", "no_pdf");
             return Ok(doc);
         };
-        let extraction = match fetch::fetch(&self.http, pdf, self.limits.max_pdf_bytes).await {
-            Err(fetch::FetchError::Unavailable(e)) => return Err(ProcessError::Transient(e)),
-            Err(fetch::FetchError::Invalid(e)) => return Err(ProcessError::Invalid(e)),
-            Err(e @ fetch::FetchError::TooLarge(..)) => {
-                extract::Extraction::failed(FulltextStatus::TooLarge, e.to_string())
-            }
-            Ok(local) => {
-                let _slot = self
-                    .workers
-                    .acquire()
-                    .await
-                    .map_err(|e| ProcessError::Transient(e.to_string()))?;
-                worker::extract_isolated(&self.exe, &local.path, &self.limits).await
-            }
-        };
+        let extraction =
+            match fetch::fetch(&self.http, &self.store, pdf, self.limits.max_pdf_bytes).await {
+                Err(fetch::FetchError::Unavailable(e)) => return Err(ProcessError::Transient(e)),
+                Err(fetch::FetchError::Invalid(e)) => return Err(ProcessError::Invalid(e)),
+                Err(e @ fetch::FetchError::TooLarge(..)) => {
+                    extract::Extraction::failed(FulltextStatus::TooLarge, e.to_string())
+                }
+                Err(fetch::FetchError::Missing(e)) => {
+                    extract::Extraction::failed(FulltextStatus::NoPdf, e)
+                }
+                Err(fetch::FetchError::Mismatch(e)) => {
+                    extract::Extraction::failed(FulltextStatus::Corrupt, e)
+                }
+                Ok(local) => {
+                    let _slot = self
+                        .workers
+                        .acquire()
+                        .await
+                        .map_err(|e| ProcessError::Transient(e.to_string()))?;
+                    worker::extract_isolated(&self.exe, &local.path, &self.limits).await
+                }
+            };
         let status = serde_json::to_value(extraction.status)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))

@@ -111,10 +111,7 @@ pub fn normalize(raw: &RawEtd) -> ProcessedEtd {
         pages: Vec::new(),
         sections: Vec::new(),
         ocr_confidence: None,
-        pdf_url: match &raw.pdf {
-            Some(contracts::PdfRef::Url { url, .. }) => Some(url.clone()),
-            _ => None,
-        },
+        pdf_url: raw.pdf.as_ref().and_then(contracts::PdfRef::location),
         source,
     }
 }

@@ -18,7 +18,8 @@
 //!
 //! Expected documents: the DSpace record's fields at the top level, plus
 //! `updated_at` (a date the writer sets on every insert and update) and optionally
-//! `pdf`, the PDF's `file://` path or `http(s)://` URL (names configurable).
+//! `pdf`, the PDF's `s3://bucket/key` object, `file://` path or `http(s)://` URL, or
+//! a reference object as in the contract (names configurable).
 
 use std::time::Duration;
 
@@ -122,11 +123,7 @@ pub fn to_raw(c: &SourceConfig, mut d: Document) -> Result<RawEtd, String> {
     d.remove(&c.timestamp_field);
     let pdf = match d.remove(&c.pdf_field) {
         None | Some(Bson::Null) => None,
-        Some(Bson::String(url)) => Some(PdfRef::Url {
-            url,
-            bytes: None,
-            sha256: None,
-        }),
+        Some(Bson::String(url)) => Some(PdfRef::parse(&url).map_err(|e| e.to_string())?),
         Some(other) => Some(
             mongodb::bson::from_bson::<PdfRef>(other)
                 .map_err(|e| format!("{} is not a pdf reference: {e}", c.pdf_field))?,
@@ -380,6 +377,14 @@ mod tests {
             matches!(raw.pdf, Some(PdfRef::Url { ref url, .. }) if url == "file:///data/x.pdf")
         );
         assert!(raw.metadata.other.get("updated_at").is_none());
+        let d = doc! {
+            "pdf": "s3://etds/pdfs/x.pdf", "identifier-uri": "http://hdl.handle.net/10919/6",
+        };
+        let raw = to_raw(&c, d).expect("s3");
+        assert!(
+            matches!(raw.pdf, Some(PdfRef::S3 { ref bucket, ref key, .. }) if bucket == "etds" && key == "pdfs/x.pdf")
+        );
+        assert_eq!(raw.schema_version, 2);
         let e = to_raw(&c, doc! { "title-none": "no handle" }).expect_err("no handle");
         assert!(e.contains("handle"), "{e}");
         let e = to_raw(
