@@ -264,6 +264,18 @@ struct PublishArgs {
     /// Topic for tobacco documents.
     #[arg(long, default_value = "raw.tobacco", global = true)]
     tobacco_topic: String,
+    /// Where a PDF given as a path goes: `s3` (uploaded to DOCSTREAM_S3_BUCKET, the
+    /// message carries the object), `file` (the message carries its file:// path, for
+    /// a volume every ingest pod shares), `auto` (s3 when DOCSTREAM_S3_BUCKET is set).
+    #[arg(long, value_enum, default_value_t = PdfStore::Auto, global = true)]
+    pdf_store: PdfStore,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PdfStore {
+    Auto,
+    S3,
+    File,
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,7 +285,8 @@ enum PublishWhat {
         /// The DSpace metadata record (JSON).
         #[arg(long)]
         metadata: PathBuf,
-        /// The PDF: a path on a volume the ingest service reads, or an http(s) URL.
+        /// The PDF: a path (uploaded to the S3 bucket, or sent as a file:// path with
+        /// --pdf-store file), or an s3://bucket/key, file:// or http(s) URL sent as is.
         #[arg(long)]
         pdf: Option<PathBuf>,
     },
@@ -331,7 +344,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 sort: args.sort,
                 ..Default::default()
             };
-            search::run(&engine, s).await.map(|()| ExitCode::SUCCESS)
+            let s3 = blobstore::S3Settings::from_vars(&settings::env_vars())?;
+            let store = s3.configured().then(|| blobstore::Store::new(s3));
+            search::run(&engine, s, store.as_ref())
+                .await
+                .map(|()| ExitCode::SUCCESS)
         }
         Command::Index(IndexCommand::Swap { collection, index }) => {
             let engine = searchindex::EngineSettings::from_env()?;
@@ -506,6 +523,24 @@ async fn publish(kafka: &ClientConfig, args: PublishArgs) -> Result<ExitCode> {
         PublishWhat::Etd { metadata, pdf } => publish::read_records(metadata, pdf.as_deref())?,
         PublishWhat::Tobacco { file } => publish::read_records(file, None)?,
         PublishWhat::Batch { path } => publish::read_records(path, None)?,
+    };
+    let s3 = blobstore::S3Settings::from_vars(&settings::env_vars())?;
+    let records = match (args.pdf_store, s3.configured()) {
+        (PdfStore::File, _) | (PdfStore::Auto, false) => records,
+        (PdfStore::S3, false) => {
+            anyhow::bail!(
+                "--pdf-store s3 needs DOCSTREAM_S3_BUCKET (and DOCSTREAM_S3_ENDPOINT unless AWS)"
+            )
+        }
+        (_, true) => {
+            let store = blobstore::Store::new(s3);
+            let (records, (sent, found)) = publish::upload_pdfs(&store, records).await;
+            if sent + found > 0 {
+                let bucket = store.upload_bucket()?;
+                eprintln!("pdfs: {sent} uploaded to s3://{bucket}/, {found} there already");
+            }
+            records
+        }
     };
     let topics = publish::Topics {
         etds: args.etds_topic,

@@ -3,7 +3,11 @@
 //! against its contract first; a bad one is reported with where it is and why, and the
 //! rest still go. Exits non-zero when anything failed.
 //!
-//! Reading and checking records is pure ([`read_records`]); sending is [`send`].
+//! Reading and checking records is pure ([`read_records`]); with an S3 bucket
+//! configured, [`upload_pdfs`] puts every `file://` PDF into it (content-addressed, so
+//! a file already there is not sent again) and the message carries the `s3` reference
+//! instead; a PDF that cannot be uploaded makes its record fail, with the reason, and
+//! nothing of it is sent. Sending is [`send`].
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -81,14 +85,14 @@ pub fn to_record(value: Value, base: &Path, pdf: Option<&Path>) -> Result<Record
         .map_err(|e| e.to_string())
 }
 
-/// A URL stays as it is; a path must exist and becomes a `file://` URL.
+/// A URL (`s3://`, `file://`, `http(s)://`) stays as it is; a path must exist and
+/// becomes a `file://` URL.
 fn pdf_ref(p: &str, base: &Path) -> Result<PdfRef, String> {
-    if p.starts_with("http://") || p.starts_with("https://") || p.starts_with("file://") {
-        return Ok(PdfRef::Url {
-            url: p.to_owned(),
-            bytes: None,
-            sha256: None,
-        });
+    if ["http://", "https://", "file://", "s3://"]
+        .iter()
+        .any(|s| p.starts_with(s))
+    {
+        return PdfRef::parse(p).map_err(|e| e.to_string());
     }
     let path = base.join(p);
     let meta = std::fs::metadata(&path).map_err(|e| format!("pdf {}: {e}", path.display()))?;
@@ -169,6 +173,65 @@ fn read_file(path: &Path, pdf: Option<&Path>) -> Result<Vec<Result<Record, BadRe
             }
         })
         .collect())
+}
+
+/// PDFs uploaded at once.
+const UPLOADS_AT_ONCE: usize = 8;
+
+/// Puts the PDF of every ETD with a `file://` reference into the store's bucket and
+/// gives the record the `s3` reference (size and SHA-256 included); a record whose
+/// PDF cannot be uploaded becomes a bad record saying why. Order is kept. Returns the
+/// records and how many PDFs were sent and how many were there already.
+pub async fn upload_pdfs(
+    store: &blobstore::Store,
+    records: Vec<Result<Record, BadRecord>>,
+) -> (Vec<Result<Record, BadRecord>>, (usize, usize)) {
+    use futures::StreamExt as _;
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    let (sent, found) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let out = futures::stream::iter(records)
+        .map(|r| async {
+            let Ok(Record::Etd(mut raw)) = r else {
+                return r;
+            };
+            let Some(path) = raw.pdf.as_ref().and_then(local_path) else {
+                return Ok(Record::Etd(raw));
+            };
+            match store.upload_file(&path).await {
+                Ok(up) => {
+                    if up.existed { &found } else { &sent }.fetch_add(1, Relaxed);
+                    raw.pdf = Some(PdfRef::S3 {
+                        bucket: up.bucket,
+                        key: up.key,
+                        size: Some(up.size),
+                        sha256: Some(up.sha256),
+                    });
+                    // the version follows the reference
+                    RawEtd::new(raw.metadata, raw.pdf)
+                        .map(|r| Record::Etd(Box::new(r)))
+                        .map_err(|e| BadRecord {
+                            location: path.display().to_string(),
+                            reason: e.to_string(),
+                        })
+                }
+                Err(e) => Err(BadRecord {
+                    location: format!("{} (pdf {})", raw.id, path.display()),
+                    reason: format!("upload failed, nothing sent: {e}"),
+                }),
+            }
+        })
+        .buffered(UPLOADS_AT_ONCE)
+        .collect()
+        .await;
+    (out, (sent.into_inner(), found.into_inner()))
+}
+
+/// The local file of a `file://` reference.
+fn local_path(pdf: &PdfRef) -> Option<PathBuf> {
+    match pdf {
+        PdfRef::Url { url, .. } => url.strip_prefix("file://").map(PathBuf::from),
+        _ => None,
+    }
 }
 
 /// Where each kind goes.

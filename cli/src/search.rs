@@ -23,8 +23,18 @@ pub fn parse_collection(s: &str) -> Result<Collection, String> {
     Collection::parse(s).ok_or_else(|| format!("expected etds or tobacco, got {s:?}"))
 }
 
-/// Runs a search and prints hits with snippets, then the facet counts.
-pub async fn run(engine: &EngineSettings, mut s: Search) -> Result<()> {
+/// How long a printed PDF link works.
+pub const PDF_LINK_EXPIRY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Runs a search and prints hits with snippets, then the facet counts; a hit's PDF in
+/// the object store is linked by a presigned URL that works for
+/// [`PDF_LINK_EXPIRY`] (`store` is `None` when no S3 store is configured: then the
+/// `s3://` reference itself is printed).
+pub async fn run(
+    engine: &EngineSettings,
+    mut s: Search,
+    store: Option<&blobstore::Store>,
+) -> Result<()> {
     let tty = std::io::stdout().is_terminal();
     s.highlight_tags = if tty {
         ("\x1b[1m".into(), "\x1b[0m".into())
@@ -33,9 +43,24 @@ pub async fn run(engine: &EngineSettings, mut s: Search) -> Result<()> {
     };
     let es = engine.client()?;
     let layout = Layout::new(engine);
-    let found = query::search(&es, &layout, &s)
+    let mut found = query::search(&es, &layout, &s)
         .await
         .with_context(|| format!("search {}", engine.url))?;
+    if let Some(store) = store {
+        for h in &mut found.hits {
+            let Some((bucket, key)) = h
+                .pdf_url
+                .as_deref()
+                .and_then(|u| u.strip_prefix("s3://")?.split_once('/'))
+            else {
+                continue;
+            };
+            match store.presign(bucket, key, PDF_LINK_EXPIRY).await {
+                Ok(url) => h.pdf_url = Some(url),
+                Err(e) => eprintln!("no link to the pdf of {}: {e}", h.id),
+            }
+        }
+    }
     print!("{}", render(&s, &found));
     Ok(())
 }
@@ -75,6 +100,9 @@ pub fn render(s: &Search, found: &Found) -> String {
         }
         if let Some(summary) = &h.summary {
             let _ = writeln!(out, "    summary: {summary}");
+        }
+        if let Some(pdf) = &h.pdf_url {
+            let _ = writeln!(out, "    pdf: {pdf}");
         }
         for (title, summary) in h.sections.iter().take(4) {
             let _ = writeln!(out, "    {title}: {summary}");
@@ -141,6 +169,7 @@ mod tests {
                 summary: Some("The memo sets nicotine targets.".into()),
                 sections: vec![("Results".into(), "Levels fell.".into())],
                 cluster: Some("nicotine · levels".into()),
+                pdf_url: Some("s3://etds/pdfs/ab.pdf".into()),
             }],
             facets: vec![Facet {
                 field: "document_type".into(),
@@ -157,6 +186,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("… the **nicotine** level …"), "{text}");
+        assert!(text.contains("    pdf: s3://etds/pdfs/ab.pdf\n"), "{text}");
         assert!(
             text.contains(
                 "    cluster: nicotine · levels\n    summary: The memo sets nicotine targets.\n"

@@ -1,5 +1,6 @@
 //! `docstream search` and `docstream index swap` against the stack's OpenSearch, on
-//! an index layout of their own (a unique prefix).
+//! an index layout of their own (a unique prefix); a hit's PDF in the stack's S3
+//! server is linked by a presigned URL that reads it without the credentials.
 
 use std::process::Command;
 
@@ -13,6 +14,7 @@ fn docstream(prefix: &str, args: &[&str]) -> (bool, String, String) {
         .args(args)
         .env("DOCSTREAM_ES_URL", testkit::es_url())
         .env("DOCSTREAM_ES_INDEX_PREFIX", prefix)
+        .envs(testkit::s3_vars())
         .output()
         .expect("run docstream");
     (
@@ -33,6 +35,13 @@ async fn search_prints_highlighted_hits_and_facet_counts_and_swap_moves_the_alia
         vectors: searchindex::Vectors::Knn,
     };
     layout.ensure(&es).await.expect("layout");
+    let s3: settings::Vars = testkit::s3_vars().into_iter().collect();
+    let store = blobstore::Store::new(blobstore::S3Settings::from_vars(&s3).expect("s3"));
+    let pdf = format!("%PDF-1.4 {}", testkit::unique("linked")).into_bytes();
+    let file = std::env::temp_dir().join(testkit::unique("cli-search-pdf"));
+    std::fs::write(&file, &pdf).expect("write");
+    let up = store.upload_file(&file).await.expect("upload");
+    std::fs::remove_file(&file).ok();
     let docs = [
         (
             "tobacco",
@@ -50,7 +59,8 @@ async fn search_prints_highlighted_hits_and_facet_counts_and_swap_moves_the_alia
             "etds",
             "etd:10919/1",
             json!({"id": "etd:10919/1", "collection": "etds", "title": "Graph learning", "year": 2017,
-            "department": "Computer Science", "degree": {"level": "doctoral"}, "fulltext": "graphs and nodes"}),
+            "department": "Computer Science", "degree": {"level": "doctoral"}, "fulltext": "graphs and nodes",
+            "pdf_url": format!("s3://{}/{}", up.bucket, up.key)}),
         ),
     ];
     let ops: Vec<BulkOperation<serde_json::Value>> = docs
@@ -113,6 +123,20 @@ async fn search_prints_highlighted_hits_and_facet_counts_and_swap_moves_the_alia
     assert!(out.starts_with("1 hit(s)"), "{out}");
     assert!(out.contains("Graph learning (2017)"), "{out}");
     assert!(out.contains("      1  Computer Science"), "{out}");
+    let link = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("pdf: "))
+        .unwrap_or_else(|| panic!("no pdf link: {out}"));
+    assert!(
+        link.contains("X-Amz-Signature=") && !link.contains("docstream-secret"),
+        "{link}"
+    );
+    let got = reqwest::get(link)
+        .await
+        .expect("get")
+        .error_for_status()
+        .expect("200");
+    assert_eq!(got.bytes().await.expect("body").as_ref(), &pdf[..]);
 
     let (ok, _, err) = docstream(&prefix, &["search", "x", "--facet", "fulltext"]);
     assert!(!ok);

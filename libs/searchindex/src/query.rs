@@ -157,6 +157,10 @@ pub struct Hit {
     pub sections: Vec<(String, String)>,
     /// The clusterer's label of the document's cluster.
     pub cluster: Option<String>,
+    /// Where its PDF is (`s3://`, `file://`, `http(s)://`), for a tool that can link
+    /// it; never in the search API's answers (its `/pdf/<id>` serves the file).
+    #[serde(skip)]
+    pub pdf_url: Option<String>,
 }
 
 /// The counts of one facet's values, largest first.
@@ -378,7 +382,7 @@ pub fn body(s: &Search, vectors: Vectors) -> Result<Value> {
         "track_total_hits": true,
         "query": query,
         "aggs": aggs,
-        "_source": ["id", "collection", "title", "year", "summary", "summary_sections", "cluster.label"],
+        "_source": ["id", "collection", "title", "year", "summary", "summary_sections", "cluster.label", "pdf_url"],
         "highlight": highlight
     });
     if let Some(knn) = top_knn {
@@ -460,6 +464,7 @@ pub fn parse(response: &Value, facets: &[String]) -> Result<Found> {
                     .pointer("/cluster/label")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
+                pdf_url: src["pdf_url"].as_str().map(str::to_owned),
             }
         })
         .collect();

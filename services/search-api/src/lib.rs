@@ -85,6 +85,9 @@ pub struct Settings {
     /// from (the shared volume etd-ingest reads); unset, only `http(s)://` PDFs are
     /// linked (by redirect).
     pub pdf_root: Option<std::path::PathBuf>,
+    /// `DOCSTREAM_S3_*`: `s3://` PDF references are streamed from the object store,
+    /// from `DOCSTREAM_S3_BUCKET` only; unset, they are not linked.
+    pub s3: blobstore::S3Settings,
     /// The embedding model's folder (`DOCSTREAM_MODEL_DIR`, as the clusterer's):
     /// needed unless the default mode is lexical, then used when it is there.
     pub model_dir: std::path::PathBuf,
@@ -122,6 +125,7 @@ impl Settings {
             log_buffer: parse(vars, "DOCSTREAM_SEARCH_LOG_BUFFER", 10_000)?,
             http_addr: settings::http_addr(vars)?,
             pdf_root: var(vars, "DOCSTREAM_SEARCH_PDF_ROOT").map(std::path::PathBuf::from),
+            s3: blobstore::S3Settings::from_vars(vars)?,
             model_dir: embed::model_dir(vars),
             embed_concurrency: parse(vars, "DOCSTREAM_SEARCH_EMBED_CONCURRENCY", 2usize)?.max(1),
             engine_concurrency: parse(vars, "DOCSTREAM_SEARCH_ENGINE_CONCURRENCY", 16usize)?.max(1),
@@ -144,7 +148,21 @@ struct App {
     engine_turns: tokio::sync::Semaphore,
     engine_wait: std::time::Duration,
     pdf_root: Option<std::path::PathBuf>,
+    store: Option<blobstore::Store>,
     embedding: Option<Embedding>,
+}
+
+impl App {
+    /// Where the PDF of a document is served from, or why it is not.
+    fn pdf_source(&self, doc: &serde_json::Value) -> Result<PdfSource, &'static str> {
+        pdf_source(
+            doc["pdf_url"].as_str(),
+            self.pdf_root.as_deref(),
+            self.store
+                .as_ref()
+                .and_then(|s| s.settings().bucket.as_deref()),
+        )
+    }
 }
 
 /// Queries embedded for semantic and hybrid ranking, a bounded number at once.
@@ -189,17 +207,33 @@ pub enum PdfSource {
     Redirect(String),
     /// A `file://` reference under the PDF root.
     File(std::path::PathBuf),
+    /// An `s3://` object in the search API's bucket, streamed through it (the browser
+    /// never sees the store or its credentials).
+    Object { bucket: String, key: String },
 }
 
 /// The PDF of a document's `pdf_url`, or why it is not served: a `file://` path must
-/// lie under `root` (no `..`; symlinks are checked again when it is opened).
+/// lie under `root` (no `..`; symlinks are checked again when it is opened), an
+/// `s3://` object must be in `bucket`.
 pub fn pdf_source(
     url: Option<&str>,
     root: Option<&std::path::Path>,
+    bucket: Option<&str>,
 ) -> Result<PdfSource, &'static str> {
     let url = url.ok_or("this document has no PDF the library can link")?;
     if url.starts_with("http://") || url.starts_with("https://") {
         return Ok(PdfSource::Redirect(url.to_owned()));
+    }
+    if let Some(rest) = url.strip_prefix("s3://") {
+        let ours =
+            bucket.ok_or("this document's PDF is in object storage the search API is not given")?;
+        return match rest.split_once('/') {
+            Some((b, key)) if b == ours && !key.is_empty() => Ok(PdfSource::Object {
+                bucket: b.to_owned(),
+                key: key.to_owned(),
+            }),
+            _ => Err("this document's PDF is outside the bucket the search API serves"),
+        };
     }
     let path = std::path::Path::new(
         url.strip_prefix("file://")
@@ -643,9 +677,7 @@ async fn document_page(
         Ok(similar) => around.similar = similar,
         Err(e) => tracing::warn!(error = %e, "similar documents failed"),
     }
-    around.pdf_url = pdf_source(doc["pdf_url"].as_str(), app.pdf_root.as_deref())
-        .ok()
-        .map(|_| format!("/pdf/{doc_id}"));
+    around.pdf_url = app.pdf_source(&doc).ok().map(|_| format!("/pdf/{doc_id}"));
     let html = pages::document_page(&doc_id.to_string(), &doc, &around);
     with_session(Html(html).into_response(), &session, new)
 }
@@ -683,7 +715,7 @@ async fn pdf(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
         Ok(d) => d,
         Err(page) => return *page,
     };
-    match pdf_source(doc["pdf_url"].as_str(), app.pdf_root.as_deref()) {
+    match app.pdf_source(&doc) {
         Ok(PdfSource::Redirect(url)) => match HeaderValue::from_str(&url) {
             Ok(v) => (StatusCode::FOUND, [(header::LOCATION, v)]).into_response(),
             Err(_) => error_page(
@@ -692,7 +724,39 @@ async fn pdf(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
             ),
         },
         Ok(PdfSource::File(path)) => serve_pdf(&path, app.pdf_root.as_deref()).await,
+        Ok(PdfSource::Object { bucket, key }) => match &app.store {
+            Some(store) => stream_object(store, &bucket, &key).await,
+            None => error_page(StatusCode::NOT_FOUND, "this document's PDF is not served"),
+        },
         Err(why) => error_page(StatusCode::NOT_FOUND, why),
+    }
+}
+
+/// Streams an object of the store, its length said up front.
+async fn stream_object(store: &blobstore::Store, bucket: &str, key: &str) -> Response {
+    match store.open(bucket, key).await {
+        Ok(o) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/pdf"),
+                ),
+                (header::CONTENT_LENGTH, HeaderValue::from(o.size)),
+            ],
+            axum::body::Body::from_stream(o.body),
+        )
+            .into_response(),
+        Err(blobstore::Error::NotFound { .. }) => error_page(
+            StatusCode::NOT_FOUND,
+            "this document's PDF is not in the library's storage",
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "pdf from object storage");
+            error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the library's storage cannot be reached; try again in a moment",
+            )
+        }
     }
 }
 
@@ -851,6 +915,10 @@ pub async fn serve(vars: &Vars) -> Result<()> {
         engine_turns: tokio::sync::Semaphore::new(s.engine_concurrency),
         engine_wait: s.engine_wait,
         pdf_root: s.pdf_root.clone(),
+        store: s
+            .s3
+            .configured()
+            .then(|| blobstore::Store::new(s.s3.clone())),
         embedding: Embedding::load(
             &s.model_dir,
             s.embed_concurrency,
@@ -879,17 +947,32 @@ mod tests {
     fn pdfs_are_linked_from_the_web_or_served_from_under_the_root_only() {
         let root = std::path::Path::new("/shared/etds");
         assert_eq!(
-            pdf_source(Some("https://x.org/a.pdf"), None),
+            pdf_source(Some("https://x.org/a.pdf"), None, None),
             Ok(PdfSource::Redirect("https://x.org/a.pdf".into()))
         );
         assert_eq!(
-            pdf_source(Some("file:///shared/etds/a.pdf"), Some(root)),
+            pdf_source(Some("file:///shared/etds/a.pdf"), Some(root), None),
             Ok(PdfSource::File("/shared/etds/a.pdf".into()))
         );
-        assert!(pdf_source(Some("file:///shared/etds/../../etc/passwd"), Some(root)).is_err());
-        assert!(pdf_source(Some("file:///etc/passwd"), Some(root)).is_err());
-        assert!(pdf_source(Some("file:///shared/etds/a.pdf"), None).is_err());
-        assert!(pdf_source(None, Some(root)).is_err());
+        assert!(pdf_source(
+            Some("file:///shared/etds/../../etc/passwd"),
+            Some(root),
+            None
+        )
+        .is_err());
+        assert!(pdf_source(Some("file:///etc/passwd"), Some(root), None).is_err());
+        assert!(pdf_source(Some("file:///shared/etds/a.pdf"), None, None).is_err());
+        assert!(pdf_source(None, Some(root), None).is_err());
+        assert_eq!(
+            pdf_source(Some("s3://etds/pdfs/a.pdf"), None, Some("etds")),
+            Ok(PdfSource::Object {
+                bucket: "etds".into(),
+                key: "pdfs/a.pdf".into()
+            })
+        );
+        assert!(pdf_source(Some("s3://other/a.pdf"), None, Some("etds")).is_err());
+        assert!(pdf_source(Some("s3://etds/a.pdf"), None, None).is_err());
+        assert!(pdf_source(Some("s3://etds/"), None, Some("etds")).is_err());
     }
 
     #[test]

@@ -687,6 +687,7 @@ mod tests {
                 summary: Some("We study lasers.".into()),
                 sections: Vec::new(),
                 cluster: Some("laser · optics".into()),
+                pdf_url: None,
             }],
             facets: vec![Facet {
                 field: "department".into(),
