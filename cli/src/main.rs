@@ -198,7 +198,9 @@ enum SampleCommand {
     Etds {
         #[arg(long, default_value_t = 30)]
         count: usize,
-        /// Where the PDFs go (a volume etd-ingest reads).
+        /// Where the PDFs are written; with DOCSTREAM_S3_BUCKET set they are uploaded
+        /// there too and the records point at the objects (`s3://`), else at the files
+        /// (`file://`, a volume etd-ingest must read).
         #[arg(long, default_value = ".stack/sample-pdfs")]
         pdf_dir: PathBuf,
         #[arg(
@@ -374,6 +376,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             collection,
             papers,
         }) => {
+            let s3 = blobstore::S3Settings::from_vars(&settings::env_vars())?;
+            let store = s3.configured().then(|| blobstore::Store::new(s3));
+            let place = match store.as_ref().map(blobstore::Store::upload_bucket) {
+                Some(Ok(bucket)) => format!("s3://{bucket}/ (written in {})", pdf_dir.display()),
+                _ => pdf_dir.display().to_string(),
+            };
             let n = sample::load_etds(
                 &mongo_url,
                 &database,
@@ -381,12 +389,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 &pdf_dir,
                 count,
                 papers.as_deref(),
+                store.as_ref(),
             )
             .await?;
-            println!(
-                "loaded {n} ETDs into {database}.{collection}, their PDFs in {}",
-                pdf_dir.display()
-            );
+            println!("loaded {n} ETDs into {database}.{collection}, their PDFs in {place}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Sample(SampleCommand::Sessions { count, seed }) => {

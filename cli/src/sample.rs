@@ -207,6 +207,7 @@ pub async fn load_etds(
     dir: &std::path::Path,
     count: usize,
     papers: Option<&std::path::Path>,
+    store: Option<&blobstore::Store>,
 ) -> Result<usize> {
     use mongodb::bson::{DateTime, Document};
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
@@ -248,7 +249,18 @@ pub async fn load_etds(
         let path = dir.join(format!("thesis-{i:04}.pdf"));
         std::fs::write(&path, &g.bytes).with_context(|| format!("write {}", path.display()))?;
         let mut d: Document = mongodb::bson::to_document(&record)?;
-        d.insert("pdf", format!("file://{}", path.display()));
+        let pdf = match store {
+            // the claim-check in the bucket, as a producer with an object store writes it
+            Some(store) => {
+                let up = store
+                    .upload_file(&path)
+                    .await
+                    .with_context(|| format!("upload {}", path.display()))?;
+                format!("s3://{}/{}", up.bucket, up.key)
+            }
+            None => format!("file://{}", path.display()),
+        };
+        d.insert("pdf", pdf);
         d.insert("updated_at", DateTime::now());
         docs.push(d);
     }

@@ -10,6 +10,7 @@ mod kafka;
 mod pdf_bench;
 mod recommend_bench;
 mod runtime_bench;
+mod s3_bench;
 mod scale_bench;
 mod search_bench;
 mod served;
@@ -51,7 +52,8 @@ enum Bench {
     /// Raw documents to searchable through ingest and the indexer: p50 and p99 latency
     /// at half the saturation rate.
     E2e(e2e_bench::Args),
-    /// etd-ingest's isolated PDF extraction next to bare pdftotext; OCR pages per minute.
+    /// etd-ingest's isolated PDF extraction next to bare pdftotext; OCR pages per minute;
+    /// with `--source s3`, PDFs read from the S3 server next to local files, and uploads.
     Pdf(pdf_bench::Args),
     /// The clusterer on the runtime next to a bare loop calling libs/embed; peak RSS.
     Cluster(cluster_bench::Args),
@@ -91,7 +93,7 @@ async fn bench() -> anyhow::Result<()> {
         Bench::Tobacco(args) => tobacco_bench::run(&cli.brokers, &args).await,
         Bench::Index(args) => index_bench::run(&cli.brokers, &args).await,
         Bench::E2e(args) => e2e_bench::run(&cli.brokers, &args).await,
-        Bench::Pdf(args) => pdf_bench::run(&args).await,
+        Bench::Pdf(args) => pdf_bench::run(&cli.brokers, &args).await,
         Bench::Cluster(args) => cluster_bench::run(&cli.brokers, &args).await,
         Bench::Summarize(args) => summarize_bench::run(&cli.brokers, &args).await,
         Bench::Search(args) => search_bench::run(&cli.brokers, &args).await,

@@ -2,7 +2,8 @@
 //! (the isolated worker under prlimit, then cleaning and assembly) and by bare
 //! `pdftotext`, alternating, best round of each; the word error rate of each against
 //! the thesis's known text; then OCR pages per minute on scanned pages. Last line:
-//! `extract/pdftotext pages-per-second ratio: X.XX`.
+//! `extract/pdftotext pages-per-second ratio: X.XX`. With `--source s3`, the S3 read
+//! path against local files instead ([`crate::s3_bench`]).
 
 use std::time::Instant;
 
@@ -18,9 +19,28 @@ pub struct Args {
     /// Scanned pages for the OCR rate.
     #[arg(long, default_value_t = 4)]
     ocr_pages: usize,
+    /// `file`: extraction next to bare pdftotext; `s3`: the PDF read from the stack's
+    /// S3 server next to a local file, and upload rates.
+    #[arg(long, default_value = "file", value_parser = ["file", "s3"])]
+    source: String,
+    /// With `--source s3`: theses per round each way (of `--pages` pages).
+    #[arg(long, default_value_t = 40)]
+    theses: usize,
+    /// With `--source s3`: PDFs uploaded by `docstream publish batch` and a bare loop.
+    #[arg(long, default_value_t = 1000)]
+    uploads: usize,
 }
 
-pub async fn run(args: &Args) -> Result<()> {
+pub async fn run(brokers: &str, args: &Args) -> Result<()> {
+    if args.source == "s3" {
+        let s3 = crate::s3_bench::Args {
+            theses: args.theses,
+            pages: args.pages,
+            rounds: args.rounds,
+            uploads: args.uploads,
+        };
+        return crate::s3_bench::run(brokers, &s3).await;
+    }
     let dir = std::env::temp_dir().join(format!("docstream-pdf-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let g = samples::pdf::thesis(42, args.pages);

@@ -138,6 +138,7 @@ fn deployments(inputs: &Inputs) -> Result<Vec<Settings_>> {
                 singleton: false,
                 search: false,
                 database: None,
+                object_store: false,
                 secrets: Vec::new(),
                 env: BTreeMap::new(),
                 mounts: Vec::new(),
@@ -185,6 +186,12 @@ fn deployments(inputs: &Inputs) -> Result<Vec<Settings_>> {
                     d.name
                 )));
             }
+        }
+        if d.object_store && s.object_store.is_none() {
+            return Err(Error::Invalid(format!(
+                "deployment {}: object_store is set but services.yaml has no object_store",
+                d.name
+            )));
         }
         if let Some(db) = &d.database {
             if !s.databases.contains_key(db) {
@@ -383,12 +390,25 @@ impl<'a> Plan<'a> {
         if self.d.search {
             data.insert("DOCSTREAM_ES_URL".into(), self.s.search.address.clone());
         }
+        if let Some(o) = self.object_store() {
+            data.insert("DOCSTREAM_S3_ENDPOINT".into(), o.endpoint.clone());
+            data.insert("DOCSTREAM_S3_BUCKET".into(), o.bucket.clone());
+            data.insert("DOCSTREAM_S3_REGION".into(), o.region.clone());
+            if let Some(p) = o.path_style {
+                data.insert("DOCSTREAM_S3_PATH_STYLE".into(), p.to_string());
+            }
+        }
         data.extend(self.d.env.clone());
         ConfigMap {
             metadata: self.meta(&format!("{}-env", self.d.name)),
             data: Some(data),
             ..ConfigMap::default()
         }
+    }
+
+    /// The object store, when this deployment uses it.
+    fn object_store(&self) -> Option<&crate::settings::ObjectStore> {
+        self.s.object_store.as_ref().filter(|_| self.d.object_store)
     }
 
     fn deployment(&self) -> Deployment {
@@ -419,13 +439,19 @@ impl<'a> Plan<'a> {
             }),
             ..EnvFromSource::default()
         }];
-        env_from.extend(d.secrets.iter().map(|name| EnvFromSource {
-            secret_ref: Some(SecretEnvSource {
-                name: name.clone(),
-                optional: Some(false),
-            }),
-            ..EnvFromSource::default()
-        }));
+        let store_secret = self.object_store().map(|o| o.secret.clone());
+        env_from.extend(
+            d.secrets
+                .iter()
+                .chain(&store_secret)
+                .map(|name| EnvFromSource {
+                    secret_ref: Some(SecretEnvSource {
+                        name: name.clone(),
+                        optional: Some(false),
+                    }),
+                    ..EnvFromSource::default()
+                }),
+        );
         let container = Container {
             name: d.name.clone(),
             image: Some(format!(
@@ -787,9 +813,9 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// In: Prometheus on the metrics port. Out: DNS, Kafka, the search engine or the
-    /// source database when the deployment uses them, and ports 80 and 443 of the
-    /// ranges in `web_egress`; nothing else.
+    /// In: Prometheus on the metrics port. Out: DNS, Kafka, the search engine, the
+    /// source database or the object store's gateway when the deployment uses them,
+    /// and ports 80 and 443 of the ranges in `web_egress`; nothing else.
     fn network_policy(&self) -> NetworkPolicy {
         let to = |p: &Peer, protocol: &str| NetworkPolicyEgressRule {
             to: Some(vec![NetworkPolicyPeer {
@@ -839,6 +865,9 @@ impl<'a> Plan<'a> {
             .and_then(|n| self.s.databases.get(n))
         {
             egress.push(to(db, "TCP"));
+        }
+        if let Some(o) = self.object_store() {
+            egress.push(to(&o.peer(), "TCP"));
         }
         if !self.d.web_egress.is_empty() {
             egress.push(NetworkPolicyEgressRule {

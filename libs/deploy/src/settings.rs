@@ -17,6 +17,8 @@ pub struct Settings {
     /// Source databases by name (`mysql`, `mongo`).
     #[serde(default)]
     pub databases: BTreeMap<String, Peer>,
+    /// The S3-compatible store the theses' PDFs are in (Ceph RGW, a cloud bucket).
+    pub object_store: Option<ObjectStore>,
     /// Where Prometheus runs (allowed to scrape) and the label its ServiceMonitor
     /// selector wants.
     pub monitoring: Monitoring,
@@ -42,6 +44,41 @@ pub struct Peer {
     pub namespace: String,
     pub pod_labels: BTreeMap<String, String>,
     pub port: i32,
+}
+
+/// The object store: its S3 endpoint and bucket (a deployment's ConfigMap), the
+/// Secret with its keys, and where its gateway runs (the NetworkPolicy's one egress
+/// to it).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectStore {
+    /// `DOCSTREAM_S3_ENDPOINT`.
+    pub endpoint: String,
+    /// `DOCSTREAM_S3_BUCKET`.
+    pub bucket: String,
+    /// `DOCSTREAM_S3_REGION`.
+    pub region: String,
+    /// `DOCSTREAM_S3_PATH_STYLE`, when not the default (true with an endpoint).
+    pub path_style: Option<bool>,
+    /// The Secret holding `DOCSTREAM_S3_ACCESS_KEY_ID` and `DOCSTREAM_S3_SECRET_ACCESS_KEY`.
+    pub secret: String,
+    /// Where the gateway's pods run and the port they listen on (a NetworkPolicy names
+    /// the pod's port, not the Service's).
+    pub namespace: String,
+    pub pod_labels: BTreeMap<String, String>,
+    pub port: i32,
+}
+
+impl ObjectStore {
+    /// The gateway as a peer of the NetworkPolicies.
+    pub fn peer(&self) -> Peer {
+        Peer {
+            address: self.endpoint.clone(),
+            namespace: self.namespace.clone(),
+            pod_labels: self.pod_labels.clone(),
+            port: self.port,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -88,6 +125,10 @@ pub struct Deployment {
     pub search: bool,
     /// The source database it reads (a key of `databases`).
     pub database: Option<String>,
+    /// Reads or serves PDFs of the object store: its endpoint and bucket, its Secret,
+    /// and egress to it.
+    #[serde(default)]
+    pub object_store: bool,
     /// Secrets whose keys become environment variables (credentials).
     #[serde(default)]
     pub secrets: Vec<String>,

@@ -345,7 +345,16 @@ fn network_policies_allow_only_kafka_search_and_own_database() {
         .find(|d| d.name == "etd-ingest")
         .expect("etd-ingest");
     assert!(!etd.web_egress.is_empty());
-    assert_eq!(ports("etd-ingest"), sorted(vec![53, 80, 443, kafka]));
+    // and the object store's gateway, for s3:// PDF references
+    let store = settings.object_store.as_ref().expect("an object store");
+    assert_eq!(
+        ports("etd-ingest"),
+        sorted(vec![53, 80, 443, kafka, store.port])
+    );
+    assert_eq!(
+        ports("search-api"),
+        sorted(vec![53, kafka, search, store.port])
+    );
     let np = docs
         .iter()
         .find(|d| d.1 == "NetworkPolicy" && d.2["metadata"]["name"].as_str() == Some("etd-ingest"))
@@ -506,4 +515,79 @@ fn a_new_service_crate_gets_manifests_by_regenerating() {
     inputs.settings.deployments[0].crate_name = "no-such-crate".into();
     let e = deploy::generate(&inputs).expect_err("unknown crate");
     assert!(e.to_string().contains("no-such-crate"), "{e}");
+}
+
+#[test]
+fn services_that_read_pdfs_get_the_object_store_its_secret_and_nothing_else_does() {
+    let settings = deploy::read_inputs(&root()).expect("inputs").settings;
+    let store = settings.object_store.clone().expect("an object store");
+    let docs = documents();
+    let find = |kind: &str, name: &str| {
+        docs.iter()
+            .find(|d| d.1 == kind && d.2["metadata"]["name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("no {kind} {name}"))
+            .2
+            .clone()
+    };
+    for (name, reads) in [
+        ("etd-ingest", true),
+        ("search-api", true),
+        ("etd-source", false),
+    ] {
+        let env = &find("ConfigMap", &format!("{name}-env"))["data"];
+        let deployment: Deployment = typed(&find("Deployment", name));
+        let secrets: Vec<String> = deployment
+            .spec
+            .expect("spec")
+            .template
+            .spec
+            .expect("pod")
+            .containers[0]
+            .env_from
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|e| e.secret_ref.map(|s| s.name))
+            .collect();
+        if reads {
+            assert_eq!(
+                env["DOCSTREAM_S3_ENDPOINT"].as_str(),
+                Some(store.endpoint.as_str()),
+                "{name}"
+            );
+            assert_eq!(
+                env["DOCSTREAM_S3_BUCKET"].as_str(),
+                Some(store.bucket.as_str()),
+                "{name}"
+            );
+            assert!(secrets.contains(&store.secret), "{name}: {secrets:?}");
+            // the keys never sit in a ConfigMap
+            assert!(
+                env.get("DOCSTREAM_S3_SECRET_ACCESS_KEY").is_none(),
+                "{name}"
+            );
+        } else {
+            assert!(env.get("DOCSTREAM_S3_ENDPOINT").is_none(), "{name}");
+            assert!(!secrets.contains(&store.secret), "{name}: {secrets:?}");
+        }
+    }
+    let np: NetworkPolicy = typed(&find("NetworkPolicy", "etd-ingest"));
+    let to_store = np
+        .spec
+        .expect("spec")
+        .egress
+        .expect("egress")
+        .into_iter()
+        .flat_map(|r| r.to.unwrap_or_default())
+        .any(|peer| {
+            peer.pod_selector.and_then(|p| p.match_labels) == Some(store.pod_labels.clone())
+                && peer
+                    .namespace_selector
+                    .and_then(|n| n.match_labels)
+                    .is_some_and(|l| l.values().any(|v| v == &store.namespace))
+        });
+    assert!(
+        to_store,
+        "etd-ingest may reach the gateway's pods in their namespace"
+    );
 }
