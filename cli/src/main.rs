@@ -531,28 +531,34 @@ async fn publish(kafka: &ClientConfig, args: PublishArgs) -> Result<ExitCode> {
         PublishWhat::Batch { path } => publish::read_records(path, None)?,
     };
     let s3 = blobstore::S3Settings::from_vars(&settings::env_vars())?;
-    let records = match (args.pdf_store, s3.configured()) {
-        (PdfStore::File, _) | (PdfStore::Auto, false) => records,
+    let store = match (args.pdf_store, s3.configured()) {
+        (PdfStore::File, _) | (PdfStore::Auto, false) => None,
         (PdfStore::S3, false) => {
             anyhow::bail!(
                 "--pdf-store s3 needs DOCSTREAM_S3_BUCKET (and DOCSTREAM_S3_ENDPOINT unless AWS)"
             )
         }
-        (_, true) => {
-            let store = blobstore::Store::new(s3);
-            let (records, (sent, found)) = publish::upload_pdfs(&store, records).await;
-            if sent + found > 0 {
-                let bucket = store.upload_bucket()?;
-                eprintln!("pdfs: {sent} uploaded to s3://{bucket}/, {found} there already");
-            }
-            records
-        }
+        (_, true) => Some(blobstore::Store::new(s3)),
     };
     let topics = publish::Topics {
         etds: args.etds_topic,
         tobacco: args.tobacco_topic,
     };
-    let (sent, failed) = publish::send(kafka, &topics, records).await?;
+    let total = records.len();
+    let tally = publish::Uploads::default();
+    let (sent, failed) = match &store {
+        None => publish::send(kafka, &topics, futures::stream::iter(records), total).await?,
+        Some(store) => {
+            let records = publish::upload_pdfs(store, records, &tally);
+            let result = publish::send(kafka, &topics, records, total).await?;
+            let (up, found) = (tally.sent.into_inner(), tally.found.into_inner());
+            if up + found > 0 {
+                let bucket = store.upload_bucket()?;
+                eprintln!("pdfs: {up} uploaded to s3://{bucket}/, {found} there already");
+            }
+            result
+        }
+    };
     println!("sent {sent}, failed {failed}");
     Ok(if failed == 0 {
         ExitCode::SUCCESS

@@ -178,19 +178,26 @@ fn read_file(path: &Path, pdf: Option<&Path>) -> Result<Vec<Result<Record, BadRe
 /// PDFs uploaded at once.
 const UPLOADS_AT_ONCE: usize = 8;
 
+/// PDFs [`upload_pdfs`] sent, and found there already.
+#[derive(Debug, Default)]
+pub struct Uploads {
+    pub sent: std::sync::atomic::AtomicUsize,
+    pub found: std::sync::atomic::AtomicUsize,
+}
+
 /// Puts the PDF of every ETD with a `file://` reference into the store's bucket and
 /// gives the record the `s3` reference (size and SHA-256 included); a record whose
-/// PDF cannot be uploaded becomes a bad record saying why. Order is kept. Returns the
-/// records and how many PDFs were sent and how many were there already.
-pub async fn upload_pdfs(
-    store: &blobstore::Store,
+/// PDF cannot be uploaded becomes a bad record saying why. A stream in the records'
+/// order, so [`send`] sends each as soon as its PDF is stored; `tally` counts.
+pub fn upload_pdfs<'a>(
+    store: &'a blobstore::Store,
     records: Vec<Result<Record, BadRecord>>,
-) -> (Vec<Result<Record, BadRecord>>, (usize, usize)) {
+    tally: &'a Uploads,
+) -> impl futures::Stream<Item = Result<Record, BadRecord>> + 'a {
     use futures::StreamExt as _;
-    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-    let (sent, found) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let out = futures::stream::iter(records)
-        .map(|r| async {
+    use std::sync::atomic::Ordering::Relaxed;
+    futures::stream::iter(records)
+        .map(move |r| async move {
             let Ok(Record::Etd(mut raw)) = r else {
                 return r;
             };
@@ -199,7 +206,12 @@ pub async fn upload_pdfs(
             };
             match store.upload_file(&path).await {
                 Ok(up) => {
-                    if up.existed { &found } else { &sent }.fetch_add(1, Relaxed);
+                    if up.existed {
+                        &tally.found
+                    } else {
+                        &tally.sent
+                    }
+                    .fetch_add(1, Relaxed);
                     raw.pdf = Some(PdfRef::S3 {
                         bucket: up.bucket,
                         key: up.key,
@@ -221,9 +233,6 @@ pub async fn upload_pdfs(
             }
         })
         .buffered(UPLOADS_AT_ONCE)
-        .collect()
-        .await;
-    (out, (sent.into_inner(), found.into_inner()))
 }
 
 /// The local file of a `file://` reference.
@@ -241,13 +250,16 @@ pub struct Topics {
     pub tobacco: String,
 }
 
-/// Sends the good records, reporting the bad ones and every failed delivery on
-/// stderr, with a progress bar for more than one record. Returns (sent, failed).
+/// Sends the good records of `records` (`total` of them) as they come, reporting the
+/// bad ones and every failed delivery on stderr, with a progress bar for more than one
+/// record. Returns (sent, failed).
 pub async fn send(
     kafka: &ClientConfig,
     topics: &Topics,
-    records: Vec<Result<Record, BadRecord>>,
+    records: impl futures::Stream<Item = Result<Record, BadRecord>>,
+    total: usize,
 ) -> Result<(usize, usize)> {
+    use futures::StreamExt as _;
     let producer: FutureProducer = kafka
         .clone()
         .set("enable.idempotence", "true")
@@ -256,8 +268,8 @@ pub async fn send(
         .set("message.max.bytes", "10485760")
         .create()
         .context("kafka producer")?;
-    let bar = indicatif::ProgressBar::new(records.len() as u64);
-    if records.len() > 1 {
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if total > 1 {
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -267,7 +279,8 @@ pub async fn send(
     }
     let (mut sent, mut failed) = (0, 0);
     let mut pending = Vec::new();
-    for r in records {
+    let mut records = std::pin::pin!(records);
+    while let Some(r) = records.next().await {
         match r {
             Err(bad) => {
                 bar.suspend(|| eprintln!("bad record {}: {}", bad.location, bad.reason));
