@@ -563,9 +563,15 @@ async fn api_document(
                 Ok(similar) => doc["similar_by_meaning"] = json!(similar),
                 Err(e) => tracing::warn!(error = %e, "similar documents failed"),
             }
+            // the PDF as the API serves it, never where it is stored
+            let pdf = app.pdf_source(&doc).ok().map(|_| format!("/pdf/{doc_id}"));
             // 384 numbers no reader wants
             if let Some(d) = doc.as_object_mut() {
                 d.remove(searchindex::vectors::FIELD);
+                d.remove("pdf_url");
+                if let Some(p) = pdf {
+                    d.insert("pdf".into(), json!(p));
+                }
             }
             with_session(Json(doc).into_response(), &session, new)
         }

@@ -1,6 +1,7 @@
 //! PDFs kept in the stack's S3 server, served by the search API as a process: the
 //! document page links the PDF, `/pdf/<id>` streams the object through the API (the
-//! browser never sees the store or a credential), a missing object is a 404 that
+//! browser never sees the store or a credential; the JSON API gives that link, not
+//! the object's location), a missing object is a 404 that
 //! says so, and an object outside the API's bucket is neither linked nor served.
 
 mod common;
@@ -45,6 +46,15 @@ async fn an_s3_pdf_is_linked_and_streamed_and_only_from_the_bucket() {
     assert_eq!(status, 200, "{pdf}");
     assert_eq!(pdf.as_bytes(), &content[..], "the object, whole");
     assert!(!pdf.contains("docstream-secret"));
+
+    let (status, doc) = api.get("/api/documents/etd:10919/31");
+    assert_eq!(status, 200, "{doc}");
+    let doc: serde_json::Value = serde_json::from_str(&doc).expect("json");
+    assert_eq!(doc["pdf"], "/pdf/etd:10919/31", "{doc}");
+    assert!(
+        !doc.to_string().contains("s3://"),
+        "the storage location stays inside: {doc}"
+    );
 
     let (status, page) = api.get("/pdf/etd:10919/32");
     assert_eq!(status, 404, "{page}");
