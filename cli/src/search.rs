@@ -48,14 +48,14 @@ pub async fn run(
         .with_context(|| format!("search {}", engine.url))?;
     if let Some(store) = store {
         for h in &mut found.hits {
-            let Some((bucket, key)) = h
+            let Some(contracts::PdfRef::S3 { bucket, key, .. }) = h
                 .pdf_url
                 .as_deref()
-                .and_then(|u| u.strip_prefix("s3://")?.split_once('/'))
+                .and_then(|u| contracts::PdfRef::parse(u).ok())
             else {
                 continue;
             };
-            match store.presign(bucket, key, PDF_LINK_EXPIRY).await {
+            match store.presign(&bucket, &key, PDF_LINK_EXPIRY).await {
                 Ok(url) => h.pdf_url = Some(url),
                 Err(e) => eprintln!("no link to the pdf of {}: {e}", h.id),
             }

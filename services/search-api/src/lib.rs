@@ -224,14 +224,13 @@ pub fn pdf_source(
     if url.starts_with("http://") || url.starts_with("https://") {
         return Ok(PdfSource::Redirect(url.to_owned()));
     }
-    if let Some(rest) = url.strip_prefix("s3://") {
+    if url.starts_with("s3://") {
         let ours =
             bucket.ok_or("this document's PDF is in object storage the search API is not given")?;
-        return match rest.split_once('/') {
-            Some((b, key)) if b == ours && !key.is_empty() => Ok(PdfSource::Object {
-                bucket: b.to_owned(),
-                key: key.to_owned(),
-            }),
+        return match contracts::PdfRef::parse(url) {
+            Ok(contracts::PdfRef::S3 { bucket, key, .. }) if bucket == ours => {
+                Ok(PdfSource::Object { bucket, key })
+            }
             _ => Err("this document's PDF is outside the bucket the search API serves"),
         };
     }
