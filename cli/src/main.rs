@@ -1,5 +1,6 @@
 //! `docstream`: the command line for operators and publishers.
 
+mod dlq;
 mod eval;
 mod publish;
 mod ranking;
@@ -34,6 +35,9 @@ enum Command {
     Topics(TopicsCommand),
     /// Send documents to the raw topics, checking each first.
     Publish(PublishArgs),
+    /// The dead-letter topics: count, look at, replay after a fix, purge.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
     /// Search what got indexed: hits with highlighted snippets, and facet counts.
     ///
     /// The engine comes from DOCSTREAM_ES_* (URL, credentials, index prefix).
@@ -249,6 +253,81 @@ enum TopicsCommand {
     Plan(TopicsArgs),
 }
 
+#[derive(Debug, Subcommand)]
+enum DlqCommand {
+    /// Per dead-letter topic: how many, the oldest and newest, by error kind and reason.
+    List {
+        /// A dead-letter topic; repeatable (default: every dlq.* of topics.yaml).
+        #[arg(long = "topic")]
+        topics: Vec<String>,
+    },
+    /// Dead letters with their docstream.* headers and the payload shortened.
+    Show {
+        topic: String,
+        #[command(flatten)]
+        filter: DlqFilter,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Payload characters shown.
+        #[arg(long, default_value_t = 200)]
+        width: usize,
+    },
+    /// Send chosen dead letters back to the topic they came from; each replay is
+    /// recorded, and one replayed before is skipped unless --again.
+    Replay {
+        topic: String,
+        #[command(flatten)]
+        filter: DlqFilter,
+        /// Print what would be sent, send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Send ones replayed before too.
+        #[arg(long)]
+        again: bool,
+        /// The replay record (a compacted topic of topics.yaml).
+        #[arg(long, default_value = dlq::REPLAYS_TOPIC)]
+        record: String,
+    },
+    /// Delete every dead letter of a topic (asks you to type its name, or --yes).
+    Purge {
+        topic: String,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Which dead letters.
+#[derive(Debug, clap::Args)]
+struct DlqFilter {
+    /// Only those whose error contains this text (case-insensitive).
+    #[arg(long)]
+    reason: Option<String>,
+    /// Only `invalid` or `exhausted` ones.
+    #[arg(long)]
+    kind: Option<String>,
+    #[arg(long)]
+    partition: Option<i32>,
+    /// Offsets from (included).
+    #[arg(long)]
+    from: Option<i64>,
+    /// Offsets to (included).
+    #[arg(long)]
+    to: Option<i64>,
+}
+
+impl DlqFilter {
+    fn filter(&self) -> dlq::Filter {
+        dlq::Filter {
+            reason: self.reason.clone(),
+            kind: self.kind.clone(),
+            partition: self.partition,
+            from: self.from,
+            to: self.to,
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 struct TopicsArgs {
     /// The topics file.
@@ -333,6 +412,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Topics(TopicsCommand::Apply(args)) => topics_apply(&kafka, &args).await,
         Command::Topics(TopicsCommand::Plan(args)) => topics_plan(&kafka, &args).await,
         Command::Publish(args) => publish(&kafka, args).await,
+        Command::Dlq(c) => dead_letters(&kafka, c).await,
         Command::Search(args) => {
             let engine = searchindex::EngineSettings::from_env()?;
             let s = searchindex::query::Search {
@@ -520,6 +600,81 @@ async fn topics_plan(kafka: &ClientConfig, args: &TopicsArgs) -> Result<ExitCode
     }
     for refusal in &plan.refusals {
         println!("refused: {refusal}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn dead_letters(kafka: &ClientConfig, c: DlqCommand) -> Result<ExitCode> {
+    match c {
+        DlqCommand::List { mut topics } => {
+            if topics.is_empty() {
+                topics = topics::TopicsFile::embedded()?
+                    .topics
+                    .into_iter()
+                    .map(|t| t.name)
+                    .filter(|n| n.starts_with("dlq."))
+                    .collect();
+            }
+            for t in &topics {
+                let letters = dlq::read_all(kafka, t)?;
+                print!("{}", dlq::render_summary(t, &dlq::summarize(&letters)));
+            }
+        }
+        DlqCommand::Show {
+            topic,
+            filter,
+            limit,
+            width,
+        } => {
+            let f = filter.filter();
+            let letters = dlq::read_all(kafka, &topic)?;
+            let chosen: Vec<_> = letters.iter().filter(|l| f.takes(l)).collect();
+            for l in chosen.iter().take(limit) {
+                print!("{}", dlq::render_letter(l, width));
+            }
+            println!(
+                "{} of {} dead letter(s) shown",
+                chosen.len().min(limit),
+                chosen.len()
+            );
+        }
+        DlqCommand::Replay {
+            topic,
+            filter,
+            dry_run,
+            again,
+            record,
+        } => {
+            let f = filter.filter();
+            let chosen: Vec<_> = dlq::read_all(kafka, &topic)?
+                .into_iter()
+                .filter(|l| f.takes(l))
+                .collect();
+            let r = dlq::replay(kafka, &chosen, &record, again, dry_run).await?;
+            let verb = if dry_run { "would replay" } else { "replayed" };
+            println!(
+                "{verb} {} of {} chosen from {topic}; skipped {} replayed before (--again sends them), {} without a source topic",
+                r.sent,
+                chosen.len(),
+                r.skipped,
+                r.no_source
+            );
+        }
+        DlqCommand::Purge { topic, yes } => {
+            if !yes {
+                use std::io::{BufRead as _, IsTerminal as _};
+                anyhow::ensure!(
+                    std::io::stdin().is_terminal(),
+                    "purge deletes every dead letter of {topic}: pass --yes to confirm"
+                );
+                eprint!("purge deletes every dead letter of {topic}; type its name to confirm: ");
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                anyhow::ensure!(line.trim() == topic, "not confirmed; nothing deleted");
+            }
+            let n = dlq::purge(kafka, &topic).await?;
+            println!("purged {n} dead letter(s) of {topic}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

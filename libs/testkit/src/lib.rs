@@ -15,7 +15,7 @@ use std::sync::Once;
 
 pub use kafka::{committed, create_topics, create_topics_with, reader, send};
 pub use read::{Read, Record};
-pub use service::{free_port, Service};
+pub use service::{free_port, workspace_binary, Service};
 pub use shared::shared_data;
 
 use rdkafka::config::ClientConfig;

@@ -19,6 +19,26 @@ pub struct Service {
     pub port: u16,
 }
 
+/// The path of another package's binary in this build's target folder (a test's own
+/// package's binaries are `env!("CARGO_BIN_EXE_<name>")`). `cargo test --workspace`
+/// (what `scripts/test` runs) builds every binary before any test runs; alone, a
+/// test names the missing binary and how to build it.
+pub fn workspace_binary(name: &str) -> String {
+    let exe = std::env::current_exe().expect("the test's path");
+    // target/<profile>/deps/<test>-<hash> → target/<profile>/<name>
+    let path = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("the target folder")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: cargo build -p {name} (or run the whole workspace's tests)",
+        path.display()
+    );
+    path.display().to_string()
+}
+
 impl Service {
     /// Starts `binary` with the stack's broker, a free HTTP port, quiet text logs
     /// (`TEST_LOG` for more) and `env`.
