@@ -109,6 +109,15 @@ impl Defaults {
             ..self
         }
     }
+
+    /// Without `topic` among the inputs: one the service reads itself, beside the
+    /// loop (the clusterer follows `cluster-models` with its own reader; its group
+    /// must not consume it as documents).
+    #[must_use]
+    pub fn without_input(mut self, topic: &str) -> Self {
+        self.input_topics.retain(|t| t != topic);
+        self
+    }
 }
 
 impl RuntimeConfig {

@@ -52,13 +52,22 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The runtime's defaults of the consume mode: the documents topics.yaml says it
+/// consumes, but not the models topic, which [`assign::follow_models`] reads beside
+/// the loop (consumed by the group too, every model was dead-lettered as a document
+/// that is not one: 10 in a demo run, found by `docstream status`).
+pub fn defaults(settings: &AssignSettings) -> runtime::Result<runtime::Defaults> {
+    Ok(runtime::Defaults::of("clusterer")?
+        .without_input(&settings.topics.models)
+        .with_max_in_flight(256)
+        .with_pipeline(settings.batch.max_messages))
+}
+
 /// The consume mode until SIGTERM: settings from `vars`, the model loaded, the
 /// models read to their end, then the runtime's loop with the batch processor.
 pub async fn serve(vars: &Vars) -> Result<()> {
     let settings = AssignSettings::from_vars(vars)?;
-    let defaults = runtime::Defaults::of("clusterer")?
-        .with_max_in_flight(256)
-        .with_pipeline(settings.batch.max_messages);
+    let defaults = defaults(&settings)?;
     let config = runtime::RuntimeConfig::from_vars("clusterer", &defaults, vars)?;
     let embedder = embed::Embedder::load(&embed::model_dir(vars), embed::Options::default())?;
     let metrics = runtime::Metrics::new("clusterer");
@@ -250,6 +259,13 @@ mod tests {
     use super::*;
 
     use settings::vars_of as vars;
+
+    #[test]
+    fn the_loop_consumes_documents_and_not_the_models_it_follows_itself() {
+        let a = AssignSettings::from_vars(&Vars::new()).expect("defaults");
+        let d = defaults(&a).expect("defaults");
+        assert_eq!(d.input_topics, ["processed.etds", "processed.tobacco"]);
+    }
 
     #[test]
     fn settings_default_and_override() {
