@@ -7,6 +7,7 @@ mod ranking;
 mod roundtrip;
 mod sample;
 mod search;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +39,14 @@ enum Command {
     /// The dead-letter topics: count, look at, replay after a fix, purge.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// One screen: topic sizes, each service's lag, dead letters, the engine's
+    /// documents and indices, which services are ready. Exit 3 when something is wrong.
+    Status {
+        /// A service's HTTP address, NAME=URL (its /readyz is asked); repeatable, with
+        /// DOCSTREAM_STATUS_SERVICES (comma-separated) added.
+        #[arg(long = "service")]
+        services: Vec<String>,
+    },
     /// Search what got indexed: hits with highlighted snippets, and facet counts.
     ///
     /// The engine comes from DOCSTREAM_ES_* (URL, credentials, index prefix).
@@ -413,6 +422,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Topics(TopicsCommand::Plan(args)) => topics_plan(&kafka, &args).await,
         Command::Publish(args) => publish(&kafka, args).await,
         Command::Dlq(c) => dead_letters(&kafka, c).await,
+        Command::Status { services } => {
+            let env = std::env::var("DOCSTREAM_STATUS_SERVICES").ok();
+            let services =
+                status::parse_services(&services, env.as_deref()).map_err(anyhow::Error::msg)?;
+            let engine = searchindex::EngineSettings::from_env()?;
+            let s = status::gather(&kafka, &engine, &services).await?;
+            print!("{}", status::render(&s));
+            Ok(if s.unhealthy() {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Search(args) => {
             let engine = searchindex::EngineSettings::from_env()?;
             let s = searchindex::query::Search {

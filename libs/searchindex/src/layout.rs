@@ -212,6 +212,45 @@ impl Layout {
         Ok(self.vectors)
     }
 
+    /// The indices behind a collection's alias with their document counts, by name;
+    /// empty when the alias does not exist yet.
+    pub async fn behind(&self, es: &Elasticsearch, c: Collection) -> Result<Vec<(String, u64)>> {
+        let alias = self.alias(c);
+        let r = es
+            .cat()
+            .indices(elasticsearch::cat::CatIndicesParts::Index(&[&alias]))
+            .format("json")
+            .send()
+            .await?;
+        let status = r.status_code().as_u16();
+        if status == 404 {
+            return Ok(Vec::new());
+        }
+        let value: Value = r.json().await?;
+        if !(200..300).contains(&status) {
+            return Err(Error::Refused {
+                what: format!("the indices of {alias}"),
+                status,
+                body: value.to_string(),
+            });
+        }
+        let mut out: Vec<(String, u64)> = value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| {
+                let name = i["index"].as_str()?.to_owned();
+                let docs = i["docs.count"]
+                    .as_str()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                Some((name, docs))
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     /// Points the collection's alias at `index` alone, in one atomic request.
     pub async fn swap(&self, es: &Elasticsearch, c: Collection, index: &str) -> Result<()> {
         let alias = self.alias(c);
