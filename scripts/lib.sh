@@ -37,3 +37,9 @@ ensure_pdf_tools() {
 ensure_browser() {
     ensure_packages chromium chromium-driver fonts-dejavu-core
 }
+
+# the alert rules are checked by promtool and fired by a real Prometheus in the tests;
+# the stack's optional prometheus component runs the same binary
+ensure_prometheus() {
+    ensure_packages prometheus
+}

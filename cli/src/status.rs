@@ -267,11 +267,20 @@ pub fn render(s: &Status) -> String {
             .iter()
             .map(|l| match (&l.lag, l.committed) {
                 (Ok(n), true) => format!("{} {n}", l.topic),
-                (Ok(n), false) => format!("{} {n} (nothing committed yet)", l.topic),
+                (Ok(n), false) => format!(
+                    "{} {n} (nothing committed: not yet, or read beside the group)",
+                    l.topic
+                ),
                 (Err(e), _) => format!("{} ? ({e})", l.topic),
             })
             .collect();
-        let total: i64 = g.lag.iter().filter_map(|l| l.lag.as_ref().ok()).sum();
+        // what the group itself committed; a topic it never committed is shown, not summed
+        let total: i64 = g
+            .lag
+            .iter()
+            .filter(|l| l.committed)
+            .filter_map(|l| l.lag.as_ref().ok())
+            .sum();
         let _ = writeln!(
             out,
             "  {:<16} {total:>10}  {}  [{}]",

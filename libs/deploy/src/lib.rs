@@ -6,7 +6,9 @@
 //! types; KEDA, Prometheus-operator and Strimzi objects are typed here ([`crd`]).
 //! [`generate`] is pure: it returns every file's path and text.
 
+pub mod alerts;
 pub mod crd;
+pub mod dashboards;
 mod error;
 mod manifests;
 pub mod settings;
@@ -15,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use error::{Error, Result};
-pub use manifests::{generate, Inputs};
+pub use manifests::{generate, watched, Inputs};
 pub use settings::Settings;
 
 /// Reads the three inputs from a checkout.
@@ -94,7 +96,8 @@ pub fn stale(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Vec<Strin
     Ok(out)
 }
 
-/// Files under `k8s/` that carry the generated header, relative to `root`.
+/// Files under `k8s/` that carry the generated header, and the dashboards (JSON, no
+/// header), relative to `root`.
 pub fn generated_files(root: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![root.join("k8s")];
@@ -106,7 +109,9 @@ pub fn generated_files(root: &Path) -> Result<Vec<PathBuf>> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with(manifests::HEADER)) {
+            } else if p.starts_with(root.join("k8s/dashboards"))
+                || std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with(manifests::HEADER))
+            {
                 if let Ok(rel) = p.strip_prefix(root) {
                     out.push(rel.to_path_buf());
                 }

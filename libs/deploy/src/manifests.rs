@@ -78,8 +78,10 @@ pub fn generate(inputs: &Inputs) -> Result<BTreeMap<PathBuf, String>> {
         .map(|t| yaml(&kafka_topic(inputs, t)))
         .collect::<Result<_>>()?;
     files.insert("k8s/kafka-topics.yaml".into(), file(&topics));
+    let mut watched = Vec::new();
     for d in &deployments {
         let plan = Plan::new(inputs, d)?;
+        watched.push(plan.watched());
         let mut docs = vec![
             yaml(&plan.config_map())?,
             yaml(&plan.deployment())?,
@@ -104,15 +106,83 @@ pub fn generate(inputs: &Inputs) -> Result<BTreeMap<PathBuf, String>> {
             );
         }
     }
+    let rules = crate::alerts::rules(&watched, &crate::alerts::Timing::production());
+    files.insert(
+        "k8s/alerts/docstream.rules.yml".into(),
+        file(&[yaml(&rules)?]),
+    );
+    files.insert(
+        "k8s/prometheus-rules.yaml".into(),
+        file(&[yaml(&sorted(serde_json::json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": {
+                "name": "docstream-alerts",
+                "namespace": s.namespace,
+                "labels": s.monitoring.service_monitor_labels,
+            },
+            "spec": rules,
+        })))?]),
+    );
+    resources.push("prometheus-rules.yaml".to_owned());
+    let mut dashboards = vec!["dashboards/pipeline.json".to_owned()];
+    files.insert(
+        "k8s/dashboards/pipeline.json".into(),
+        json_file(&crate::dashboards::pipeline(&watched))?,
+    );
+    for w in &watched {
+        let path = format!("dashboards/{}.json", w.name);
+        files.insert(
+            format!("k8s/{path}").into(),
+            json_file(&crate::dashboards::service(w))?,
+        );
+        dashboards.push(path);
+    }
     files.insert(
         "k8s/kustomization.yaml".into(),
-        file(&[yaml(&serde_json::json!({
+        file(&[yaml(&sorted(serde_json::json!({
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
             "kind": "Kustomization",
             "resources": resources,
-        }))?]),
+            // Grafana's dashboard sidecar loads ConfigMaps with this label
+            "configMapGenerator": [{
+                "name": "docstream-dashboards",
+                "namespace": s.monitoring.namespace,
+                "files": dashboards,
+                "options": {
+                    "labels": { "grafana_dashboard": "1" },
+                    "disableNameSuffixHash": true,
+                },
+            }],
+        })))?]),
     );
     Ok(files)
+}
+
+/// A dashboard's JSON, pretty-printed, keys sorted (a generated file without the
+/// header: JSON has no comments; everything under `k8s/dashboards/` counts as
+/// generated).
+fn json_file(v: &serde_json::Value) -> Result<String> {
+    serde_json::to_string_pretty(&sorted(v.clone()))
+        .map(|t| t + "\n")
+        .map_err(|e| Error::Invalid(format!("json: {e}")))
+}
+
+/// `v` with every object's keys in sorted order, so the text does not depend on
+/// whether serde_json keeps insertion order (a feature another crate of the build may
+/// turn on).
+fn sorted(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut pairs: Vec<_> = m.into_iter().collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
 }
 
 fn file(docs: &[String]) -> String {
@@ -204,6 +274,15 @@ fn deployments(inputs: &Inputs) -> Result<Vec<Settings_>> {
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// Every deployment as the alert rules and dashboards see it (its role, its lag
+/// threshold), in name order.
+pub fn watched(inputs: &Inputs) -> Result<Vec<crate::alerts::Watched>> {
+    deployments(inputs)?
+        .iter()
+        .map(|d| Plan::new(inputs, d).map(|p| p.watched()))
+        .collect()
 }
 
 /// `address/prefix`, IPv4 or IPv6, the prefix within the address's bits.
@@ -644,6 +723,20 @@ impl<'a> Plan<'a> {
 
     fn lag_threshold(&self) -> i64 {
         self.tuning.lag_threshold.unwrap_or(1000)
+    }
+
+    /// What the alert rules and dashboards need of this deployment.
+    fn watched(&self) -> crate::alerts::Watched {
+        let consumer = !self.inputs.is_empty();
+        crate::alerts::Watched {
+            name: self.d.name.clone(),
+            consumer,
+            source: self.d.database.is_some(),
+            sink: self.d.search && consumer,
+            extracts: self.d.crate_name == "etd-ingest" && consumer,
+            runtime: self.d.public.is_none(),
+            lag_threshold: self.lag_threshold(),
+        }
     }
 
     /// KEDA scales on the consumer group's lag, never above the input's partitions.

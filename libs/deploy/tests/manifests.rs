@@ -18,10 +18,14 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Every document of every generated file: (file, kind, yaml value).
+/// Every document of every generated Kubernetes file: (file, kind, yaml value). The
+/// plain rules file and the dashboards are not Kubernetes objects (tested below).
 fn documents() -> Vec<(String, String, serde_yaml::Value)> {
     let mut out = Vec::new();
     for path in deploy::generated_files(&root()).expect("k8s/") {
+        if path.starts_with("k8s/alerts") || path.starts_with("k8s/dashboards") {
+            continue;
+        }
         let text = std::fs::read_to_string(root().join(&path)).expect("read");
         for doc in serde_yaml::Deserializer::from_str(&text) {
             let v = serde_yaml::Value::deserialize(doc).expect("yaml");
@@ -65,6 +69,14 @@ fn every_document_parses_back_into_its_type() {
             "KafkaTopic" => drop(typed::<KafkaTopic>(v)),
             "Ingress" => drop(typed::<k8s_openapi::api::networking::v1::Ingress>(v)),
             "Kustomization" => {}
+            "PrometheusRule" => {
+                assert!(
+                    v["spec"]["groups"]
+                        .as_sequence()
+                        .is_some_and(|g| !g.is_empty()),
+                    "{file}"
+                );
+            }
             other => panic!("{file}: unexpected kind {other}"),
         }
     }
@@ -492,7 +504,23 @@ fn topics_become_strimzi_topics_and_kustomize_lists_everything() {
             .expect("under k8s")
             .display()
             .to_string();
-        if rel == "kustomization.yaml" || rel.starts_with("alternatives/") {
+        if rel == "kustomization.yaml"
+            || rel.starts_with("alternatives/")
+            || rel.starts_with("alerts/")
+        {
+            continue;
+        }
+        if rel.starts_with("dashboards/") {
+            let files: Vec<&str> = kust.2["configMapGenerator"][0]["files"]
+                .as_sequence()
+                .expect("dashboards")
+                .iter()
+                .filter_map(|f| f.as_str())
+                .collect();
+            assert!(
+                files.contains(&rel.as_str()),
+                "the dashboards' ConfigMap misses {rel}"
+            );
             continue;
         }
         assert!(listed.contains(&rel.as_str()), "kustomization misses {rel}");
@@ -590,4 +618,26 @@ fn services_that_read_pdfs_get_the_object_store_its_secret_and_nothing_else_does
         to_store,
         "etd-ingest may reach the gateway's pods in their namespace"
     );
+}
+
+#[test]
+fn every_alert_has_a_runbook_in_the_k8s_readme() {
+    let readme = std::fs::read_to_string(root().join("k8s/README.md")).expect("k8s/README.md");
+    let watched =
+        deploy::watched(&deploy::read_inputs(&root()).expect("inputs")).expect("deployments");
+    let rules = deploy::alerts::rules(&watched, &deploy::alerts::Timing::production());
+    let mut seen = std::collections::BTreeSet::new();
+    for r in rules.groups.iter().flat_map(|g| &g.rules) {
+        let anchor = r.annotations["runbook"].trim_start_matches("k8s/README.md#");
+        assert!(
+            readme.contains(&format!("\n### {anchor}\n")),
+            "{}: no runbook heading ### {anchor} in k8s/README.md",
+            r.alert
+        );
+        seen.insert(r.alert.clone());
+    }
+    // every alert the generator knows is written for some deployment
+    for (alert, _) in deploy::alerts::ALERTS {
+        assert!(seen.contains(alert), "{alert} is never generated");
+    }
 }

@@ -76,6 +76,7 @@ pub async fn serve_with_metrics<P: Processor>(
     metrics: Metrics,
     processor: P,
 ) -> Result<()> {
+    metrics.start_topics(&config.input_topics);
     let shutdown = shutdown_on_signals();
     let health = Health::default();
     let http = serve_http(

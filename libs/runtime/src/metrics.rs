@@ -2,7 +2,8 @@
 //! `docstream_<service>_messages_processed_total{topic}`,
 //! `…_messages_failed_total{topic,kind}` (kind: invalid, transient, exhausted),
 //! `…_messages_dead_lettered_total{topic}`, `…_processing_seconds{topic}` (histogram),
-//! `…_in_flight`, `…_paused`, `…_consumer_lag{topic,partition}`, `…_rebalances_total`;
+//! `…_in_flight`, `…_paused`, `…_consumer_lag{topic,partition}`, `…_rebalances_total`,
+//! `…_ready` (1 while `/readyz` answers ready);
 //! and for services that write to a sink in batches (the indexer):
 //! `…_sink_requests_total{outcome}` (ok, retried), `…_sink_items_total{outcome}`
 //! (written, retried, rejected), `…_sink_request_seconds` and `…_sink_batch_items`;
@@ -96,6 +97,7 @@ struct Inner {
     http_requests: Family<RouteStatus, Counter>,
     http_seconds: Family<RouteLabel, Histogram>,
     engine_seconds: Family<OperationLabel, Histogram>,
+    ready: Gauge,
 }
 
 type AtomicI64Wrapper = std::sync::atomic::AtomicI64;
@@ -116,27 +118,27 @@ impl Metrics {
         let rebalances = Counter::<u64, AtomicU64>::default();
         let assigned = Gauge::default();
         registry.register(
-            "messages_processed",
+            settings::facts::metric::PROCESSED,
             "Input messages fully processed and acknowledged",
             processed.clone(),
         );
         registry.register(
-            "messages_failed",
+            settings::facts::metric::FAILED,
             "Processing failures by kind (invalid, transient, exhausted)",
             failed.clone(),
         );
         registry.register(
-            "messages_dead_lettered",
+            settings::facts::metric::DEAD_LETTERED,
             "Input messages sent to the dead-letter topic",
             dead_lettered.clone(),
         );
         registry.register(
-            "processing_seconds",
+            settings::facts::metric::PROCESSING_SECONDS,
             "Time from receiving a message to its outputs being acknowledged",
             processing.clone(),
         );
         registry.register(
-            "in_flight",
+            settings::facts::metric::IN_FLIGHT,
             "Messages received and not yet acknowledged",
             in_flight.clone(),
         );
@@ -151,7 +153,7 @@ impl Metrics {
             lag.clone(),
         );
         registry.register(
-            "rebalances",
+            settings::facts::metric::REBALANCES,
             "Consumer group rebalances seen",
             rebalances.clone(),
         );
@@ -170,7 +172,7 @@ impl Metrics {
             sink_requests.clone(),
         );
         registry.register(
-            "sink_items",
+            settings::facts::metric::SINK_ITEMS,
             "Items sent to the sink by outcome (written, retried, rejected)",
             sink_items.clone(),
         );
@@ -192,7 +194,7 @@ impl Metrics {
         );
         let outcomes = Family::<KindValue, Counter>::default();
         registry.register(
-            "outcomes",
+            settings::facts::metric::OUTCOMES,
             "What a service's own work came to, by kind and value",
             outcomes.clone(),
         );
@@ -224,8 +226,15 @@ impl Metrics {
             "Time of one request to the search engine, by operation",
             engine_seconds.clone(),
         );
+        let ready = Gauge::default();
+        registry.register(
+            settings::facts::metric::READY,
+            "1 while /readyz answers ready (Kafka and the service's own source or sink reachable), set at each scrape",
+            ready.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
+                ready,
                 http_requests,
                 http_seconds,
                 engine_seconds,
@@ -248,6 +257,11 @@ impl Metrics {
                 assigned,
             }),
         }
+    }
+
+    /// Sets the readiness gauge (the HTTP server, before each exposition).
+    pub fn set_ready(&self, ready: bool) {
+        self.inner.ready.set(i64::from(ready));
     }
 
     /// The Prometheus text exposition.
@@ -286,6 +300,23 @@ impl Metrics {
                 kind: kind.to_owned(),
             })
             .inc();
+    }
+
+    /// Makes each input topic's counters exist at zero (processed, dead-lettered,
+    /// failures by kind), so the first dead letter of a topic is an increase Prometheus
+    /// sees (a series that starts at 1 shows no `increase` at all).
+    pub fn start_topics(&self, topics: &[String]) {
+        for t in topics {
+            let l = TopicLabel { topic: t.clone() };
+            drop(self.inner.processed.get_or_create(&l));
+            drop(self.inner.dead_lettered.get_or_create(&l));
+            for kind in ["invalid", "transient", "exhausted"] {
+                drop(self.inner.failed.get_or_create(&FailureLabels {
+                    topic: t.clone(),
+                    kind: kind.to_owned(),
+                }));
+            }
+        }
     }
 
     pub fn dead_lettered(&self, topic: &str) {

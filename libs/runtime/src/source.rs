@@ -52,6 +52,17 @@ pub struct SourceContext {
     pub shutdown: CancellationToken,
 }
 
+impl SourceContext {
+    /// A read from the source database succeeded: ready, and counted in
+    /// `…_outcomes_total{kind="source",value="reads"}` (the alert on a source that
+    /// stopped advancing watches it).
+    pub fn read_ok(&self) {
+        self.health.set_sink(true);
+        self.health.set_kafka(true);
+        self.metrics.count("source", "reads");
+    }
+}
+
 impl fmt::Debug for SourceContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SourceContext").finish_non_exhaustive()
@@ -70,6 +81,11 @@ where
 {
     let shutdown = shutdown_on_signals();
     let metrics = Metrics::new(name);
+    // at zero from the start: a source that never reads is still a series the alert
+    // on a stalled source sees stay flat
+    for value in ["reads", "failures"] {
+        metrics.count_by("source", value, 0);
+    }
     let health = Health::default();
     serve_http(
         settings::http_addr(vars)?,
@@ -93,6 +109,7 @@ where
             Ok(()) => break,
             Err(e) => {
                 health.set_sink(false);
+                cx.metrics.count("source", "failures");
                 let delay = backoff.next_delay().unwrap_or(Duration::from_secs(30));
                 tracing::warn!(error = format!("{e:#}"), ?delay, "source failed, retrying");
                 tokio::select! {

@@ -87,6 +87,7 @@ pub async fn serve_http(
 }
 
 async fn metrics_handler(State(s): State<AppState>) -> impl IntoResponse {
+    s.metrics.set_ready(s.health.ready());
     (
         [(
             header::CONTENT_TYPE,

@@ -32,10 +32,35 @@ pub fn metric_prefix(service: &str) -> String {
 }
 
 /// The names (after the prefix) of the runtime's metrics that others query: the
-/// autoscaler and the alert rules.
+/// autoscaler, the alert rules and the dashboards. The runtime registers its metrics
+/// under these names, so renaming one here renames it everywhere, and a test checks
+/// every name the rules and dashboards use is one a service exports.
 pub mod metric {
     /// Gauge `{topic, partition}`: messages behind the partition's end.
     pub const CONSUMER_LAG: &str = "consumer_lag";
+    /// Counter `{topic}`: input messages processed and acknowledged.
+    pub const PROCESSED: &str = "messages_processed";
+    /// Counter `{topic, kind}`: failures (invalid, transient, exhausted).
+    pub const FAILED: &str = "messages_failed";
+    /// Counter `{topic}`: input messages sent to the dead-letter topic.
+    pub const DEAD_LETTERED: &str = "messages_dead_lettered";
+    /// Histogram `{topic}`: receipt to acknowledged outputs, seconds.
+    pub const PROCESSING_SECONDS: &str = "processing_seconds";
+    /// Gauge: messages received and not yet acknowledged.
+    pub const IN_FLIGHT: &str = "in_flight";
+    /// Counter: consumer group rebalances seen.
+    pub const REBALANCES: &str = "rebalances";
+    /// Counter `{outcome}`: items sent to the sink (written, retried, rejected).
+    pub const SINK_ITEMS: &str = "sink_items";
+    /// Counter `{kind, value}`: what a service's own work came to.
+    pub const OUTCOMES: &str = "outcomes";
+    /// Gauge: 1 while `/readyz` answers ready, 0 otherwise (set at each scrape).
+    pub const READY: &str = "ready";
+}
+
+/// A counter's name as Prometheus exposes it: [`metric_name`] and `_total`.
+pub fn counter_name(service: &str, name: &str) -> String {
+    format!("{}_total", metric_name(service, name))
 }
 
 /// A metric's full name: [`metric_prefix`] and the name.

@@ -233,8 +233,7 @@ async fn poll_once(
         .try_collect()
         .await
         .context("poll")?;
-    cx.health.set_sink(true);
-    cx.health.set_kafka(true);
+    cx.read_ok();
     let full = i64::try_from(batch.len()).unwrap_or(0) == c.batch;
     let mut last = pos.clone();
     for d in &batch {
@@ -272,7 +271,7 @@ async fn follow(
             () = cx.shutdown.cancelled() => return Ok(()),
             e = stream.next_if_any() => e.context("change stream")?,
         };
-        cx.health.set_sink(true);
+        cx.read_ok();
         let Some(event) = event else { continue };
         if matches!(
             event.operation_type,

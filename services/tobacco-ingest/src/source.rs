@@ -146,6 +146,9 @@ impl Position {
 async fn connect(c: &SourceConfig) -> Result<MySqlPool> {
     let pool = MySqlPoolOptions::new()
         .max_connections(2)
+        // a database that cannot be reached is an error in 10 s, not sqlx's 30: the
+        // source's readiness and its failures count (and the alert on them) say so
+        .acquire_timeout(std::time::Duration::from_secs(10))
         .after_connect(|conn, _| {
             Box::pin(async move {
                 sqlx::query("SET time_zone = '+00:00'")
@@ -207,7 +210,7 @@ pub async fn poll(c: SourceConfig, cx: runtime::SourceContext) -> Result<()> {
 }
 
 async fn poll_forever(c: &SourceConfig, cx: &runtime::SourceContext) -> Result<()> {
-    let (metrics, health, shutdown) = (&cx.metrics, &cx.health, &cx.shutdown);
+    let (metrics, shutdown) = (&cx.metrics, &cx.shutdown);
     let pool = connect(c).await?;
     let mut pos = load_position(&pool, c).await?;
     tracing::info!(table = %c.table, ts = %pos.ts, inc = pos.inc, "source starting");
@@ -226,8 +229,7 @@ async fn poll_forever(c: &SourceConfig, cx: &runtime::SourceContext) -> Result<(
             .fetch_all(&pool)
             .await
             .context("poll")?;
-        health.set_sink(true);
-        health.set_kafka(true);
+        cx.read_ok();
         let full = rows.len() == c.batch as usize;
         let mut messages = Vec::with_capacity(rows.len());
         let mut last = pos;
