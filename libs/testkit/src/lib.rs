@@ -7,6 +7,7 @@
 //! stack up first, so a missing server is a real failure, never a silent skip.
 
 mod kafka;
+pub mod poison;
 mod read;
 mod service;
 mod shared;
