@@ -286,13 +286,12 @@ pub async fn direct(
             let mut body: Vec<Vec<u8>> = Vec::with_capacity(chunks[next].len() * 2);
             for d in chunks[next] {
                 if update {
-                    let [a, b] = indexer::bulk::lines(&indexer::actions::Action::update(
+                    let lines = indexer::bulk::lines(&indexer::actions::Action::update(
                         layout.alias(d.collection),
                         d.id.clone(),
                         d.json.clone(),
                     ));
-                    body.push(a.to_vec());
-                    body.push(b.to_vec());
+                    body.extend(lines.iter().map(|l| l.to_vec()));
                 } else {
                     body.push(
                         json!({"index": {"_index": layout.alias(d.collection), "_id": d.id}})

@@ -43,7 +43,7 @@ impl Processor for Passthrough {
             topic: self.output.clone(),
             partition: None,
             key: msg.key.map(<[u8]>::to_vec),
-            payload: msg.payload.unwrap_or_default().to_vec(),
+            payload: msg.payload.map(<[u8]>::to_vec),
             headers: Vec::new(),
         }]
         .into())

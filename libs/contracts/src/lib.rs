@@ -14,6 +14,7 @@ mod logs;
 mod one_or_many;
 mod processed;
 mod tobacco;
+mod withdrawn;
 
 pub use derived::{
     ClusterAssignment, ClusterModel, Embedding, ModelCluster, Recommendation, Related,
@@ -30,6 +31,7 @@ pub use logs::{LogData, LogEvent, LogUser, SearchActivity};
 pub use one_or_many::OneOrMany;
 pub use processed::Processed;
 pub use tobacco::{Bates, PageText, ProcessedTobacco, RawTobacco, UcsfDocument};
+pub use withdrawn::{is_withdrawn, WITHDRAWN_FIELD};
 
 /// Every message type named in `topics.yaml`, with its current schema version.
 pub const MESSAGE_TYPES: &[(&str, u32)] = &[

@@ -199,14 +199,14 @@ mod tests {
         });
         let outcomes = futures::future::join_all(calls).await;
         assert_eq!(upper.sizes.lock().expect("lock").as_slice(), [5]);
-        assert_eq!(outcomes[0].as_ref().expect("a").messages[0].payload, b"A");
+        assert_eq!(outcomes[0].as_ref().expect("a").messages[0].bytes(), b"A");
         assert!(matches!(outcomes[1], Err(ProcessError::Invalid(_))));
-        assert_eq!(outcomes[2].as_ref().expect("c").messages[0].payload, b"C");
+        assert_eq!(outcomes[2].as_ref().expect("c").messages[0].bytes(), b"C");
         assert!(matches!(outcomes[3], Err(ProcessError::Transient(_))));
         // a retry of the transient one goes in a batch of its own and succeeds
         let m = message(b"flaky", 3);
         let retried = batched.process(&Incoming::from_message(&m)).await;
-        assert_eq!(retried.expect("retried").messages[0].payload, b"FLAKY");
+        assert_eq!(retried.expect("retried").messages[0].bytes(), b"FLAKY");
         assert_eq!(upper.sizes.lock().expect("lock").as_slice(), [5, 1]);
     }
 

@@ -21,9 +21,10 @@ pub async fn enqueue(producer: &FutureProducer, out: &Outgoing) -> KafkaResult<D
         })
     });
     loop {
-        let mut record = FutureRecord::to(&out.topic)
-            .payload(&out.payload)
-            .headers(headers.clone());
+        let mut record = FutureRecord::<[u8], [u8]>::to(&out.topic).headers(headers.clone());
+        if let Some(p) = &out.payload {
+            record = record.payload(p);
+        }
         if let Some(k) = &out.key {
             record = record.key(k);
         }

@@ -85,7 +85,7 @@ pub fn message_dead_letter(
         topic: dlq_topic.to_owned(),
         partition: None,
         key: m.key().map(<[u8]>::to_vec),
-        payload: m.payload().unwrap_or_default().to_vec(),
+        payload: m.payload().map(<[u8]>::to_vec),
         headers: dead_letter_headers(
             &original,
             reason,
@@ -116,7 +116,7 @@ pub fn source_dead_letter(
         topic: topic.to_owned(),
         partition: None,
         key: Some(key.into_bytes()),
-        payload,
+        payload: Some(payload),
         headers: dead_letter_headers(
             &[],
             reason,

@@ -41,6 +41,26 @@ impl<'a> Incoming<'a> {
         self.key.and_then(|k| std::str::from_utf8(k).ok())
     }
 
+    /// For a tombstone (a key and no value), the document it withdraws, or why that
+    /// cannot be: its key must be a document id. `None` for a message with a value.
+    /// Every service keyed by document passes a withdrawal on as its own tombstone.
+    pub fn withdrawn(&self) -> Option<Result<contracts::DocId, ProcessError>> {
+        if self.payload.is_some() {
+            return None;
+        }
+        Some(
+            self.key_str()
+                .ok_or_else(|| ProcessError::Invalid("an empty message without a key".into()))
+                .and_then(|k| {
+                    k.parse().map_err(|e: contracts::Error| {
+                        ProcessError::Invalid(format!(
+                            "an empty message whose key is not a document id: {e}"
+                        ))
+                    })
+                }),
+        )
+    }
+
     /// A header's value by name.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers?
@@ -59,7 +79,8 @@ pub struct Outgoing {
     /// from the same number.
     pub partition: Option<i32>,
     pub key: Option<Vec<u8>>,
-    pub payload: Vec<u8>,
+    /// `None`: a tombstone (the key's value is gone: a compacted topic forgets it).
+    pub payload: Option<Vec<u8>>,
     pub headers: Vec<(String, Vec<u8>)>,
 }
 
@@ -70,9 +91,26 @@ impl Outgoing {
             topic: topic.into(),
             partition: None,
             key: Some(key.into()),
-            payload,
+            payload: Some(payload),
             headers: Vec::new(),
         }
+    }
+
+    /// A tombstone: the key with no value, which says the document is gone (withdrawn);
+    /// a compacted topic then forgets the key.
+    pub fn tombstone(topic: impl Into<String>, key: impl Into<Vec<u8>>) -> Self {
+        Self {
+            topic: topic.into(),
+            partition: None,
+            key: Some(key.into()),
+            payload: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// The payload's bytes (empty for a tombstone).
+    pub fn bytes(&self) -> &[u8] {
+        self.payload.as_deref().unwrap_or_default()
     }
 }
 

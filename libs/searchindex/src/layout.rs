@@ -311,10 +311,16 @@ fn pages() -> Value {
     }})
 }
 
+/// Set on a record the indexer created from a derived topic's fields alone (a summary,
+/// a cluster, an embedding, recommendations) before or after its processed document;
+/// the processed document clears it. Searches never show a record with it set.
+pub const PIECES_ONLY: &str = "pieces_only";
+
 /// The mappings of a collection: its processed document's fields, and the fields the
 /// clusterer, summarizer and recommender own.
 pub fn mappings(c: Collection) -> Value {
     let mut properties = json!({
+        PIECES_ONLY: { "type": "boolean" },
         "id": keyword(),
         "collection": keyword(),
         "schema_version": { "type": "integer", "index": false },

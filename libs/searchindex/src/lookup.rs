@@ -117,12 +117,12 @@ pub fn more_like_this_body(index: &str, id: &str, size: usize) -> Value {
     json!({
         "size": size,
         "_source": ["title", "collection"],
-        "query": { "more_like_this": {
+        "query": { "bool": { "filter": [crate::query::visible()], "must": [{ "more_like_this": {
             "fields": ["title", "abstract", "description", "subjects", "summary", "topics"],
             "like": [{ "_index": index, "_id": id }],
             "min_term_freq": 1, "min_doc_freq": 1, "max_query_terms": 40,
             "minimum_should_match": "10%"
-        }}
+        }}]}}
     })
 }
 
@@ -160,7 +160,10 @@ pub async fn more_like_this(
 /// The body of [`nearest`]: the `size` documents nearest `vector`, `id` left out;
 /// `None` when the engine holds no vectors.
 pub fn nearest_body(vectors: Vectors, id: &str, vector: &[f32], size: usize) -> Option<Value> {
-    let not_itself = [json!({ "bool": { "must_not": [{ "ids": { "values": [id] } }] } })];
+    let not_itself = [
+        json!({ "bool": { "must_not": [{ "ids": { "values": [id] } }] } }),
+        crate::query::visible(),
+    ];
     let mut body = json!({ "size": size, "_source": ["title", "collection"] });
     if let Some(q) = vectors.knn_query(vector, size, &not_itself, 1.0) {
         body["query"] = q;
@@ -194,7 +197,7 @@ pub async fn titles(es: &Elasticsearch, layout: &Layout, ids: &[String]) -> Resu
     }
     let body = json!({
         "size": ids.len(), "_source": ["title", "collection"],
-        "query": { "ids": { "values": ids } }
+        "query": { "bool": { "filter": [{ "ids": { "values": ids } }, crate::query::visible()] } }
     });
     let found = named(&send(es, &indices(layout, None), body, "titles").await?);
     Ok(ids
@@ -307,7 +310,7 @@ mod tests {
     fn more_like_this_names_the_document_and_reads_hits() {
         let b = more_like_this_body("docstream-etds", "etd:1/2", 5);
         assert_eq!(
-            b.pointer("/query/more_like_this/like/0/_id"),
+            b.pointer("/query/bool/must/0/more_like_this/like/0/_id"),
             Some(&json!("etd:1/2"))
         );
         let r = json!({"hits": {"hits": [

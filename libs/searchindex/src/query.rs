@@ -394,9 +394,23 @@ pub fn body(s: &Search, vectors: Vectors) -> Result<Value> {
     Ok(body)
 }
 
+/// The clause every search, lookup and document page applies: not a record of pieces
+/// only. The indexer writes each topic's fields as they come, so a summary or a
+/// cluster that arrives before its document (or after the document was withdrawn and
+/// deleted) creates a record with [`crate::layout::PIECES_ONLY`] set, which its
+/// processed document clears when it comes; nobody is shown such a record.
+pub fn visible() -> Value {
+    json!({ "bool": { "must_not": [{ "term": { crate::layout::PIECES_ONLY: true } }] } })
+}
+
+/// Whether a document's `_source` is one [`visible`] lets through.
+pub fn is_visible(source: &Value) -> bool {
+    source.get(crate::layout::PIECES_ONLY) != Some(&Value::Bool(true))
+}
+
 /// The filters of a search: its terms, ranges and required fields.
 fn filters(s: &Search) -> Result<Vec<Value>> {
-    let mut filter = Vec::new();
+    let mut filter = vec![visible()];
     for (field, value) in &s.filters {
         filter.push(json!({ "term": { facet_field(field)?: value } }));
     }
@@ -554,7 +568,8 @@ pub(crate) async fn get_source(
             body: value.to_string(),
         });
     }
-    Ok(value.get("_source").cloned())
+    // pieces without their document are not a document (see `visible`)
+    Ok(value.get("_source").filter(|s| is_visible(s)).cloned())
 }
 
 /// Runs a search against the collections' aliases.
@@ -624,16 +639,18 @@ mod tests {
         };
         let b = body(&s, Vectors::Knn).expect("body");
         assert_eq!(
-            b.pointer("/query/bool/filter/1/exists/field"),
+            b.pointer("/query/bool/filter/2/exists/field"),
             Some(&json!("cluster.label"))
         );
+        // only documents whose processed document is there (not pieces alone)
+        assert_eq!(b.pointer("/query/bool/filter/0"), Some(&visible()));
         assert_eq!(b["size"], 5);
         assert_eq!(
             b.pointer("/query/bool/must/0/multi_match/query"),
             Some(&json!("nicotine marketing"))
         );
         assert_eq!(
-            b.pointer("/query/bool/filter/0/term/year"),
+            b.pointer("/query/bool/filter/1/term/year"),
             Some(&json!("2000"))
         );
         assert_eq!(
@@ -665,7 +682,7 @@ mod tests {
         )
         .expect("body");
         assert_eq!(
-            ranged.pointer("/query/bool/filter/0/range/year"),
+            ranged.pointer("/query/bool/filter/1/range/year"),
             Some(&json!({"gte": 1990}))
         );
         assert_eq!(
@@ -695,7 +712,7 @@ mod tests {
             Some(&json!(SEMANTIC_K))
         );
         assert_eq!(
-            b.pointer("/query/knn/embedding/filter/bool/filter/0/term/year"),
+            b.pointer("/query/knn/embedding/filter/bool/filter/1/term/year"),
             Some(&json!("1999"))
         );
         assert!(b

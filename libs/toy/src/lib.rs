@@ -46,7 +46,7 @@ impl Processor for Upper {
             topic: self.output.clone(),
             partition: None,
             key: msg.key.map(<[u8]>::to_vec),
-            payload,
+            payload: Some(payload),
             headers: Vec::new(),
         }]
         .into())
@@ -97,7 +97,7 @@ impl BatchProcessor for UpperBatch {
                     topic: self.output.clone(),
                     partition: None,
                     key: m.key.map(<[u8]>::to_vec),
-                    payload,
+                    payload: Some(payload),
                     headers: Vec::new(),
                 }]
                 .into())

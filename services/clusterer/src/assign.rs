@@ -152,19 +152,28 @@ pub fn outputs(
     out
 }
 
+/// The tombstones that forget a withdrawn document's embedding and cluster.
+fn withdrawn(id: &str, topics: &Topics) -> Vec<Outgoing> {
+    vec![
+        Outgoing::tombstone(topics.clusters.clone(), id),
+        Outgoing::tombstone(topics.embeddings.clone(), id),
+    ]
+}
+
 impl BatchProcessor for Clusterer {
     async fn process_batch(&self, msgs: &[Incoming<'_>]) -> Vec<Result<Output, ProcessError>> {
+        // a withdrawal is answered without the model; the rest are documents
+        let gone: Vec<Option<Result<contracts::DocId, ProcessError>>> =
+            msgs.iter().map(Incoming::withdrawn).collect();
         let docs: Vec<Result<Document, String>> = msgs
             .iter()
-            .map(|m| {
-                m.payload
-                    .ok_or_else(|| "not a processed document: an empty message".to_owned())
-                    .and_then(|p| document(p, self.text))
-            })
+            .map(|m| document(m.payload.unwrap_or_default(), self.text))
             .collect();
         let texts: Vec<String> = docs
             .iter()
-            .filter_map(|d| d.as_ref().ok())
+            .zip(&gone)
+            .filter(|(_, g)| g.is_none())
+            .filter_map(|(d, _)| d.as_ref().ok())
             .filter(|d| !d.text.is_empty())
             .map(|d| d.text.clone())
             .collect();
@@ -198,24 +207,43 @@ impl BatchProcessor for Clusterer {
             }
         };
         docs.into_iter()
-            .map(|d| match d {
-                Err(reason) => Err(ProcessError::Invalid(reason)),
-                Ok(d) if d.text.is_empty() => {
-                    self.metrics.count("skipped", "no_text");
-                    Ok(Vec::new().into())
+            .zip(gone)
+            .map(|(d, g)| match (d, g) {
+                (_, Some(Ok(id))) => {
+                    self.metrics.count("withdrawn", id.collection());
+                    Ok(withdrawn(&id.to_string(), &self.topics).into())
                 }
-                Ok(d) => {
-                    let v = vectors.next().unwrap_or_default();
-                    self.metrics.count("embedded", d.collection);
-                    let m = self.models.get(d.collection);
-                    Ok(outputs(&d, v, m.as_deref(), &self.topics).into())
-                }
+                (_, Some(Err(e))) => Err(e),
+                (d, None) => self.assigned(d, &mut vectors),
             })
             .collect()
     }
 
     async fn ready(&self) -> bool {
         self.models.following.load(Ordering::Relaxed)
+    }
+}
+
+impl Clusterer {
+    /// The outputs of a document of the batch, its vector the next of `vectors`.
+    fn assigned(
+        &self,
+        d: Result<Document, String>,
+        vectors: &mut std::vec::IntoIter<Vec<f32>>,
+    ) -> Result<Output, ProcessError> {
+        match d {
+            Err(reason) => Err(ProcessError::Invalid(reason)),
+            Ok(d) if d.text.is_empty() => {
+                self.metrics.count("skipped", "no_text");
+                Ok(Vec::new().into())
+            }
+            Ok(d) => {
+                let v = vectors.next().unwrap_or_default();
+                self.metrics.count("embedded", d.collection);
+                let m = self.models.get(d.collection);
+                Ok(outputs(&d, v, m.as_deref(), &self.topics).into())
+            }
+        }
     }
 }
 
@@ -268,11 +296,11 @@ mod tests {
         let out = outputs(&doc(), vec![0.9, 0.1], Some(&model(3)), &topics());
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].topic, "c");
-        let a: ClusterAssignment = decode(&out[0].payload).expect("assignment");
+        let a: ClusterAssignment = decode(out[0].bytes()).expect("assignment");
         assert_eq!(a.cluster_id, "etds-4");
         assert_eq!(a.cluster_label, "turbine · blade");
         assert_eq!(a.model, "etds-v3");
-        let e: Embedding = decode(&out[1].payload).expect("embedding");
+        let e: Embedding = decode(out[1].bytes()).expect("embedding");
         assert_eq!(out[1].key.as_deref(), Some(&b"etd:1/2"[..]));
         assert_eq!(e.assigned_with, Some(3));
         assert_eq!(e.text, "Blades");
@@ -282,7 +310,7 @@ mod tests {
     fn without_a_model_only_the_embedding_goes_out() {
         let out = outputs(&doc(), vec![0.9, 0.1], None, &topics());
         assert_eq!(out.len(), 1);
-        let e: Embedding = decode(&out[0].payload).expect("embedding");
+        let e: Embedding = decode(out[0].bytes()).expect("embedding");
         assert_eq!(e.assigned_with, None);
     }
 

@@ -39,6 +39,9 @@ pub struct SourceConfig {
     pub collection: String,
     pub timestamp_field: String,
     pub pdf_field: String,
+    /// `DOCSTREAM_SOURCE_WITHDRAWN_FIELD` (`withdrawn`): a record with it true is
+    /// published as its id's tombstone (a thesis withdrawn or embargoed).
+    pub withdrawn_field: String,
     pub name: String,
     pub position_collection: String,
     pub delay: Duration,
@@ -72,6 +75,10 @@ impl SourceConfig {
             collection: var("DOCSTREAM_MONGO_COLLECTION", "etds"),
             timestamp_field: var("DOCSTREAM_SOURCE_TIMESTAMP_FIELD", "updated_at"),
             pdf_field: var("DOCSTREAM_SOURCE_PDF_FIELD", "pdf"),
+            withdrawn_field: var(
+                "DOCSTREAM_SOURCE_WITHDRAWN_FIELD",
+                contracts::WITHDRAWN_FIELD,
+            ),
             name: var("DOCSTREAM_SOURCE_NAME", "etd-source"),
             position_collection: var(
                 "DOCSTREAM_SOURCE_POSITION_COLLECTION",
@@ -115,6 +122,28 @@ pub fn poll_filter(c: &SourceConfig, after: Option<(DateTime, Bson)>, until: Dat
             ],
         },
     }
+}
+
+/// A stored document as the source publishes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Raw(Box<RawEtd>),
+    /// Its withdrawal field is true: the tombstone of this id.
+    Withdrawn(contracts::DocId),
+}
+
+/// A stored document as the source publishes it: the raw message, or, when its
+/// withdrawal field says so, its withdrawal; or why it cannot be either.
+pub fn to_record(c: &SourceConfig, mut d: Document) -> Result<Record, String> {
+    let withdrawn = d
+        .remove(&c.withdrawn_field)
+        .map(|b| serde_json::to_value(b).unwrap_or_default());
+    let raw = to_raw(c, d)?;
+    Ok(if contracts::is_withdrawn(withdrawn.as_ref()) {
+        Record::Withdrawn(raw.id)
+    } else {
+        Record::Raw(Box::new(raw))
+    })
 }
 
 /// A stored document as a raw message, or why it cannot be one.
@@ -304,8 +333,14 @@ async fn publish(c: &SourceConfig, cx: &runtime::SourceContext, docs: Vec<Docume
     for d in docs {
         let id = d.get("_id").cloned().unwrap_or(Bson::Null);
         let original = serde_json::to_vec(&d).unwrap_or_default();
-        messages.push(match to_raw(c, d) {
-            Ok(raw) => Outgoing::keyed(c.topic.clone(), raw.id.to_string(), encode(&raw)),
+        messages.push(match to_record(c, d) {
+            Ok(Record::Raw(raw)) => {
+                Outgoing::keyed(c.topic.clone(), raw.id.to_string(), encode(raw.as_ref()))
+            }
+            Ok(Record::Withdrawn(id)) => {
+                cx.metrics.count("withdrawn", "etds");
+                Outgoing::tombstone(c.topic.clone(), id.to_string())
+            }
             Err(reason) => {
                 tracing::warn!(?id, error = %reason, "bad record: dead-lettering");
                 cx.metrics.dead_lettered(&c.collection);
@@ -384,6 +419,19 @@ mod tests {
             matches!(raw.pdf, Some(PdfRef::S3 { ref bucket, ref key, .. }) if bucket == "etds" && key == "pdfs/x.pdf")
         );
         assert_eq!(raw.schema_version, 2);
+        let gone = to_record(
+            &c,
+            doc! { "identifier-uri": "http://hdl.handle.net/10919/7", "withdrawn": true },
+        )
+        .expect("withdrawn");
+        assert_eq!(gone, Record::Withdrawn("etd:10919/7".parse().expect("id")));
+        assert!(matches!(
+            to_record(
+                &c,
+                doc! { "identifier-uri": "http://hdl.handle.net/10919/7", "withdrawn": "no" }
+            ),
+            Ok(Record::Raw(_))
+        ));
         let e = to_raw(&c, doc! { "title-none": "no handle" }).expect_err("no handle");
         assert!(e.contains("handle"), "{e}");
         let e = to_raw(

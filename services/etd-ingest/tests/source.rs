@@ -33,6 +33,7 @@ fn read(topic: &str, want: usize, timeout: Duration) -> HashMap<String, Vec<Stri
         .settle(Duration::from_millis(500))
         .at_least(topic, want)
         .iter()
+        .filter(|m| !m.payload.is_empty())
         .for_each(|m| {
             let raw: RawEtd = contracts::decode(&m.payload).expect("raw etd");
             let title = raw
@@ -116,5 +117,26 @@ async fn every_record_arrives_across_a_kill_and_updates_publish_again() {
         }
         assert!(Instant::now() < deadline, "the update was not published");
     }
+
+    // a withdrawal (the writer sets `withdrawn` and bumps the timestamp) publishes
+    // the record's tombstone: its id, no value
+    etds.update_one(
+        doc! { "identifier-uri": "http://hdl.handle.net/10919/50008" },
+        doc! { "$set": { "withdrawn": true, "updated_at": DateTime::now() } },
+    )
+    .await
+    .expect("withdraw");
+    let records = testkit::Read::partitions(3)
+        .timeout(Duration::from_secs(60))
+        .until(&topic, |r| {
+            r.iter()
+                .any(|m| m.key == "etd:10919/50008" && m.payload.is_empty())
+        });
+    assert!(
+        records
+            .iter()
+            .any(|m| m.key == "etd:10919/50008" && m.payload.is_empty()),
+        "no tombstone for the withdrawn thesis"
+    );
     let _ = client.database(&db).drop().await;
 }

@@ -39,6 +39,11 @@ pub struct Action {
     pub fields: Bytes,
     /// Try `create` first.
     pub create: bool,
+    /// Delete the document (a withdrawal: its processed document's tombstone).
+    pub delete: bool,
+    /// The record to create when the document is not there (a derived topic's
+    /// fields, marked pieces-only); `None`: the fields themselves.
+    pub upsert: Option<Bytes>,
 }
 
 impl Action {
@@ -49,15 +54,33 @@ impl Action {
             id,
             fields: fields.into(),
             create: false,
+            delete: false,
+            upsert: None,
         }
     }
 
-    /// The bulk line of the partial update: `{"doc":<fields>,"doc_as_upsert":true}`.
+    /// The deletion of `id` from `index`.
+    pub fn delete(index: String, id: String) -> Self {
+        Self {
+            delete: true,
+            ..Self::update(index, id, Bytes::new())
+        }
+    }
+
+    /// The bulk line of the partial update: `{"doc":<fields>,"doc_as_upsert":true}`,
+    /// or `{"doc":<fields>,"upsert":<record>}` for a derived topic's fields.
     pub fn update_line(&self) -> Bytes {
-        let mut doc = Vec::with_capacity(self.fields.len() + 32);
+        let mut doc = Vec::with_capacity(self.fields.len() * 2 + 32);
         doc.extend_from_slice(br#"{"doc":"#);
         doc.extend_from_slice(&self.fields);
-        doc.extend_from_slice(br#","doc_as_upsert":true}"#);
+        match &self.upsert {
+            Some(u) => {
+                doc.extend_from_slice(br#","upsert":"#);
+                doc.extend_from_slice(u);
+                doc.push(b'}');
+            }
+            None => doc.extend_from_slice(br#","doc_as_upsert":true}"#),
+        }
         doc.into()
     }
 }
@@ -126,6 +149,55 @@ impl Targets {
     }
 }
 
+/// What one message comes to: a write, or nothing (the tombstone of a derived topic:
+/// the document's own tombstone deleted it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Todo {
+    Write(Action),
+    Nothing,
+}
+
+/// The key of a message: a document id.
+fn key_of(key: Option<&[u8]>) -> Result<DocId, String> {
+    let key = key
+        .ok_or("message has no key (the document id)")
+        .and_then(|k| std::str::from_utf8(k).map_err(|_| "key is not UTF-8"))?;
+    key.parse().map_err(|e: contracts::Error| e.to_string())
+}
+
+/// What to do for one message (`payload` `None`: a tombstone), or why it can never be
+/// indexed. A processed document's tombstone (a withdrawal) deletes the document; a
+/// derived topic's tombstone (its producer forgetting a withdrawn document) needs
+/// nothing more.
+pub fn todo(
+    kind: Kind,
+    key: Option<&[u8]>,
+    payload: Option<&[u8]>,
+    targets: &Targets,
+) -> Result<Todo, String> {
+    let Some(payload) = payload else {
+        let id = key_of(key)?;
+        return Ok(match kind {
+            Kind::ProcessedEtds | Kind::ProcessedTobacco => {
+                let expected = if kind == Kind::ProcessedEtds {
+                    Collection::Etds
+                } else {
+                    Collection::Tobacco
+                };
+                if Collection::of(&id) != expected {
+                    return Err(format!(
+                        "a tombstone for {id} on a {} topic",
+                        expected.name()
+                    ));
+                }
+                Todo::Write(Action::delete(targets.of(&id).to_owned(), id.to_string()))
+            }
+            _ => Todo::Nothing,
+        });
+    };
+    action(kind, key, payload, targets).map(Todo::Write)
+}
+
 /// The update for one message, or why it can never be indexed.
 pub fn action(
     kind: Kind,
@@ -133,20 +205,18 @@ pub fn action(
     payload: &[u8],
     targets: &Targets,
 ) -> Result<Action, String> {
-    let key = key
-        .ok_or("message has no key (the document id)")
-        .and_then(|k| std::str::from_utf8(k).map_err(|_| "key is not UTF-8"))?;
-    let key: DocId = key.parse().map_err(|e: contracts::Error| e.to_string())?;
+    let key = key_of(key)?;
     let create = matches!(kind, Kind::ProcessedEtds | Kind::ProcessedTobacco);
     let (id, doc) = match kind {
-        // the payload is the document: index it as sent (on one line)
+        // the payload is the document: index it as sent (on one line), clearing the
+        // mark of a record its derived pieces made first
         Kind::ProcessedEtds => (
             processed::<ProcessedEtd>(payload, Collection::Etds)?,
-            one_line(payload),
+            clearing_pieces(&one_line(payload)),
         ),
         Kind::ProcessedTobacco => (
             processed::<ProcessedTobacco>(payload, Collection::Tobacco)?,
-            one_line(payload),
+            clearing_pieces(&one_line(payload)),
         ),
         Kind::Clusters => {
             let c: ClusterAssignment = decode(payload).map_err(|e| e.to_string())?;
@@ -193,10 +263,30 @@ pub fn action(
     if id != key {
         return Err(format!("key {key} does not match the document id {id}"));
     }
+    let upsert = (!create).then(|| {
+        // a derived topic's fields create a record only its pieces made: hidden
+        let mut record: serde_json::Value = serde_json::from_slice(&doc).unwrap_or_default();
+        record[searchindex::layout::PIECES_ONLY] = true.into();
+        Bytes::from(record.to_string())
+    });
     Ok(Action {
         create,
+        upsert,
         ..Action::update(targets.of(&id).to_owned(), id.to_string(), doc.into_owned())
     })
+}
+
+/// A processed document's fields with the pieces-only mark cleared (`null`), so a
+/// record its summary or cluster created first becomes a document searches show.
+fn clearing_pieces(fields: &[u8]) -> std::borrow::Cow<'static, [u8]> {
+    let at = fields.iter().position(|b| *b == b'{').map_or(0, |i| i + 1);
+    let mut out = Vec::with_capacity(fields.len() + 24);
+    out.extend_from_slice(&fields[..at]);
+    let empty = fields[at..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
+    let sep = if empty { "" } else { "," };
+    out.extend_from_slice(format!("\"{}\":null{sep}", searchindex::layout::PIECES_ONLY).as_bytes());
+    out.extend_from_slice(&fields[at..]);
+    out.into()
 }
 
 /// A derived topic's own fields, with the id and collection every document carries
@@ -259,10 +349,57 @@ mod tests {
         assert_eq!(a.id, "tobacco:ab1");
         assert!(a.create, "a processed document is created first");
         assert!(!&a.fields.contains(&b'\n'));
-        let back: Value = serde_json::from_slice(&a.fields).expect("json");
+        let mut back: Value = serde_json::from_slice(&a.fields).expect("json");
+        // as sent, with the mark of a pieces-only record cleared
+        assert_eq!(
+            back.as_object_mut().and_then(|o| o.remove("pieces_only")),
+            Some(Value::Null)
+        );
         let orig: Value = serde_json::from_slice(&p).expect("json");
         assert_eq!(back, orig);
         assert_eq!(back["text"], "line one\nline two");
+        assert!(a.upsert.is_none(), "a processed document is its own record");
+    }
+
+    #[test]
+    fn a_derived_piece_creates_a_hidden_record_and_a_tombstone_deletes_or_does_nothing() {
+        let c = json!({"schema_version": 1, "id": "etd:10919/5", "cluster_id": "c7",
+                       "cluster_label": "networks", "model": "kmeans-1"})
+        .to_string();
+        let a = action(
+            Kind::Clusters,
+            Some(b"etd:10919/5"),
+            c.as_bytes(),
+            &targets(),
+        )
+        .expect("valid");
+        let line: Value = serde_json::from_slice(&a.update_line()).expect("json");
+        assert_eq!(line["upsert"]["pieces_only"], true);
+        assert!(
+            line["doc"].get("pieces_only").is_none(),
+            "an existing document stays shown"
+        );
+        assert_eq!(line["doc"]["cluster"]["id"], "c7");
+        assert!(line.get("doc_as_upsert").is_none());
+        let gone =
+            todo(Kind::ProcessedEtds, Some(b"etd:10919/5"), None, &targets()).expect("tombstone");
+        assert!(
+            matches!(&gone, Todo::Write(a) if a.delete && a.id == "etd:10919/5"),
+            "{gone:?}"
+        );
+        assert_eq!(
+            todo(Kind::Summaries, Some(b"etd:10919/5"), None, &targets()).expect("tombstone"),
+            Todo::Nothing
+        );
+        assert!(todo(
+            Kind::ProcessedTobacco,
+            Some(b"etd:10919/5"),
+            None,
+            &targets()
+        )
+        .is_err());
+        assert!(todo(Kind::ProcessedEtds, Some(b"not an id"), None, &targets()).is_err());
+        assert_eq!(clearing_pieces(b"{}").as_ref(), br#"{"pieces_only":null}"#);
     }
 
     #[test]

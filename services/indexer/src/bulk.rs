@@ -6,17 +6,20 @@ use serde_json::Value;
 
 use crate::actions::Action;
 
-/// The two lines of one write: `create` with the fields, or `update` with
-/// `{"doc":…,"doc_as_upsert":true}`. `retry_on_conflict` lets the engine redo an
-/// update that raced another writer of the same document.
-pub fn lines(a: &Action) -> [Bytes; 2] {
+/// The lines of one write: `create` with the fields, `update` with
+/// `{"doc":…,"doc_as_upsert":true}`, or a `delete` alone. `retry_on_conflict` lets the
+/// engine redo an update that raced another writer of the same document.
+pub fn lines(a: &Action) -> Vec<Bytes> {
     let (index, id) = (Value::from(a.index.as_str()), Value::from(a.id.as_str()));
+    if a.delete {
+        return vec![format!(r#"{{"delete":{{"_index":{index},"_id":{id}}}}}"#).into()];
+    }
     if a.create {
         let head = format!(r#"{{"create":{{"_index":{index},"_id":{id}}}}}"#);
-        return [head.into(), a.fields.clone()];
+        return vec![head.into(), a.fields.clone()];
     }
     let head = format!(r#"{{"update":{{"_index":{index},"_id":{id},"retry_on_conflict":5}}}}"#);
-    [head.into(), a.update_line()]
+    vec![head.into(), a.update_line()]
 }
 
 /// What became of one item.
@@ -84,6 +87,13 @@ fn item(v: &Value) -> ItemOutcome {
     if op == "create" && status == 409 {
         return ItemOutcome::Exists;
     }
+    // deleting what is not there (withdrawn twice, or never indexed) is done
+    if op == "delete"
+        && status == 404
+        && r.get("result").and_then(Value::as_str) == Some("not_found")
+    {
+        return ItemOutcome::Written;
+    }
     let error = r.get("error");
     let kind = error
         .and_then(|e| e.get("type"))
@@ -112,20 +122,41 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_withdrawal_is_one_delete_line_and_deleting_what_is_gone_is_done() {
+        let a = Action::delete("ds-etds".into(), "etd:10919/1".into());
+        let l = lines(&a);
+        assert_eq!(l.len(), 1);
+        let head: Value = serde_json::from_slice(&l[0]).expect("json");
+        assert_eq!(
+            head,
+            json!({"delete": {"_index": "ds-etds", "_id": "etd:10919/1"}})
+        );
+        let body = json!({"items": [
+            {"delete": {"_id": "a", "status": 200, "result": "deleted"}},
+            {"delete": {"_id": "b", "status": 404, "result": "not_found"}},
+        ]})
+        .to_string();
+        assert_eq!(
+            read(200, body.as_bytes(), 2),
+            Response::Items(vec![ItemOutcome::Written, ItemOutcome::Written])
+        );
+    }
+
+    #[test]
     fn lines_are_an_update_with_upsert() {
         let mut a = Action::update(
             "ds-etds".into(),
             "etd:10919/\"1".into(),
             br#"{"title":"x"}"#.as_slice(),
         );
-        let [head, doc] = lines(&a);
+        let [head, doc]: [Bytes; 2] = lines(&a).try_into().expect("two lines");
         let head: Value = serde_json::from_slice(&head).expect("json");
         assert_eq!(head["update"]["_id"], "etd:10919/\"1");
         assert_eq!(head["update"]["_index"], "ds-etds");
         let doc: Value = serde_json::from_slice(&doc).expect("json");
         assert_eq!(doc, json!({"doc": {"title": "x"}, "doc_as_upsert": true}));
         a.create = true;
-        let [head, doc] = lines(&a);
+        let [head, doc]: [Bytes; 2] = lines(&a).try_into().expect("two lines");
         let head: Value = serde_json::from_slice(&head).expect("json");
         assert_eq!(head["create"]["_id"], "etd:10919/\"1");
         let doc: Value = serde_json::from_slice(&doc).expect("json");

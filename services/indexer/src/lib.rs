@@ -172,17 +172,19 @@ impl Processor for Indexer {
             .get(msg.topic)
             .copied()
             .ok_or_else(|| ProcessError::Invalid(format!("unexpected topic {}", msg.topic)))?;
-        let payload = msg.payload.unwrap_or_default();
-        if payload.len() > self.max_doc_bytes {
+        let size = msg.payload.map_or(0, <[u8]>::len);
+        if size > self.max_doc_bytes {
             return Err(ProcessError::Invalid(format!(
-                "document of {} bytes is over the limit of {} (DOCSTREAM_INDEXER_MAX_DOC_BYTES)",
-                payload.len(),
+                "document of {size} bytes is over the limit of {} (DOCSTREAM_INDEXER_MAX_DOC_BYTES)",
                 self.max_doc_bytes
             )));
         }
-        let action = actions::action(kind, msg.key, payload, &self.targets)
-            .map_err(ProcessError::Invalid)?;
-        Ok(Output::confirmed_by(self.writer.submit(action)))
+        match actions::todo(kind, msg.key, msg.payload, &self.targets)
+            .map_err(ProcessError::Invalid)?
+        {
+            actions::Todo::Write(action) => Ok(Output::confirmed_by(self.writer.submit(action))),
+            actions::Todo::Nothing => Ok(Output::default()),
+        }
     }
 
     async fn ready(&self) -> bool {

@@ -250,7 +250,13 @@ impl Lane {
         let sent = self
             .es
             .bulk(BulkParts::None)
-            .filter_path(&["errors", "items.*.status", "items.*.error"])
+            // the result tells a delete of what is not there (not_found) from a failure
+            .filter_path(&[
+                "errors",
+                "items.*.status",
+                "items.*.error",
+                "items.*.result",
+            ])
             .body(body)
             .send()
             .await;

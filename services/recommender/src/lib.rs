@@ -342,9 +342,18 @@ impl Recommend {
 
     /// A document's cluster: a membership signal for the cluster's partition.
     fn cluster(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
-        let payload = msg.payload.ok_or_else(|| {
-            ProcessError::Invalid("not a cluster assignment: an empty message".into())
-        })?;
+        // a withdrawn document (the clusterer forgets its cluster): its own related
+        // documents are forgotten too; it leaves others' lists as their scores decay
+        if let Some(id) = msg.withdrawn() {
+            self.metrics
+                .count("withdrawn", id.as_ref().map_or("?", |i| i.collection()));
+            return Ok(vec![Outgoing::tombstone(
+                self.settings.topics.output.clone(),
+                id?.to_string(),
+            )]
+            .into());
+        }
+        let payload = msg.payload.unwrap_or_default();
         let a: ClusterAssignment =
             decode(payload).map_err(|e| ProcessError::Invalid(e.to_string()))?;
         let s = Signal::Member {

@@ -171,9 +171,13 @@ impl std::fmt::Debug for Summarize {
 
 impl Processor for Summarize {
     async fn process(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
-        let payload = msg.payload.ok_or_else(|| {
-            ProcessError::Invalid("not a processed document: an empty message".into())
-        })?;
+        // a withdrawn document: its summary is forgotten too
+        if let Some(id) = msg.withdrawn() {
+            self.metrics
+                .count("withdrawn", id.as_ref().map_or("?", |i| i.collection()));
+            return Ok(vec![Outgoing::tombstone(self.output.clone(), id?.to_string())].into());
+        }
+        let payload = msg.payload.unwrap_or_default();
         let doc = Processed::decode(payload).map_err(|e| ProcessError::Invalid(e.to_string()))?;
         let (method, settings) = (self.method.clone(), self.settings);
         let summary =

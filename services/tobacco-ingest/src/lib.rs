@@ -168,9 +168,17 @@ pub struct Ingest {
 
 impl Processor for Ingest {
     async fn process(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
-        let payload = msg
-            .payload
-            .ok_or_else(|| ProcessError::Invalid("empty message".into()))?;
+        // a withdrawal: passed on as the processed document's tombstone
+        if let Some(id) = msg.withdrawn() {
+            let id = id?;
+            if !id.to_string().starts_with("tobacco:") {
+                return Err(ProcessError::Invalid(format!(
+                    "a withdrawal of {id} on raw.tobacco"
+                )));
+            }
+            return Ok(vec![Outgoing::tombstone(self.output.clone(), id.to_string())].into());
+        }
+        let payload = msg.payload.unwrap_or_default();
         let raw: RawTobacco = decode(payload).map_err(|e| ProcessError::Invalid(e.to_string()))?;
         let doc = normalize(raw, self.limits);
         Ok(vec![Outgoing::keyed(

@@ -53,6 +53,17 @@ pub struct SourceConfig {
     pub batch: u32,
     pub topic: String,
     pub dlq_topic: String,
+    /// `DOCSTREAM_SOURCE_WITHDRAWN_FIELD` (`withdrawn`): a document with it true is
+    /// published as its id's tombstone.
+    pub withdrawn_field: String,
+}
+
+/// A row's document as the source publishes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Published {
+    Record(Box<RawTobacco>),
+    /// Its withdrawal field is true: the tombstone of this id.
+    Withdrawn(contracts::DocId),
 }
 
 impl SourceConfig {
@@ -79,6 +90,10 @@ impl SourceConfig {
             batch: runtime::parse(vars, "DOCSTREAM_SOURCE_BATCH", 500)?,
             topic: var("DOCSTREAM_SOURCE_TOPIC", "raw.tobacco"),
             dlq_topic: var("DOCSTREAM_DLQ_TOPIC", "dlq.tobacco-ingest"),
+            withdrawn_field: var(
+                "DOCSTREAM_SOURCE_WITHDRAWN_FIELD",
+                contracts::WITHDRAWN_FIELD,
+            ),
         };
         for (k, v) in [
             ("DOCSTREAM_SOURCE_TABLE", &c.table),
@@ -238,21 +253,29 @@ async fn poll_forever(c: &SourceConfig, cx: &runtime::SourceContext) -> Result<(
             let ts: NaiveDateTime = row.try_get("ts")?;
             let doc: Option<String> = row.try_get("doc")?;
             last = Position { ts, inc };
-            messages.push(match to_raw(doc.as_deref().unwrap_or_default()) {
-                Ok(raw) => Outgoing::keyed(c.topic.clone(), raw.id.to_string(), encode(&raw)),
-                Err(reason) => {
-                    tracing::warn!(inc, error = %reason, "bad row: dead-lettering");
-                    metrics.dead_lettered(&c.table);
-                    runtime::source_dead_letter(
-                        &c.dlq_topic,
-                        format!("row:{inc}"),
-                        doc.unwrap_or_default().into_bytes(),
-                        &reason,
-                        ("row", &format!("{}/{inc}", c.table)),
-                        "tobacco-source",
-                    )
-                }
-            });
+            messages.push(
+                match to_row(doc.as_deref().unwrap_or_default(), &c.withdrawn_field) {
+                    Ok(Published::Record(raw)) => {
+                        Outgoing::keyed(c.topic.clone(), raw.id.to_string(), encode(raw.as_ref()))
+                    }
+                    Ok(Published::Withdrawn(id)) => {
+                        metrics.count("withdrawn", "tobacco");
+                        Outgoing::tombstone(c.topic.clone(), id.to_string())
+                    }
+                    Err(reason) => {
+                        tracing::warn!(inc, error = %reason, "bad row: dead-lettering");
+                        metrics.dead_lettered(&c.table);
+                        runtime::source_dead_letter(
+                            &c.dlq_topic,
+                            format!("row:{inc}"),
+                            doc.unwrap_or_default().into_bytes(),
+                            &reason,
+                            ("row", &format!("{}/{inc}", c.table)),
+                            "tobacco-source",
+                        )
+                    }
+                },
+            );
         }
         runtime::publish_all(&cx.producer, &messages).await?;
         if last != pos {
@@ -277,6 +300,16 @@ pub fn to_raw(doc: &str) -> Result<RawTobacco, String> {
     let d: UcsfDocument =
         serde_json::from_str(doc).map_err(|e| format!("document is not a ucsf record: {e}"))?;
     RawTobacco::new(d).map_err(|e| e.to_string())
+}
+
+/// A row's document as the source publishes it: the raw message, or, when its
+/// `withdrawn_field` says so, its withdrawal; or why it cannot be either.
+pub fn to_row(doc: &str, withdrawn_field: &str) -> Result<Published, String> {
+    let raw = to_raw(doc)?;
+    if contracts::is_withdrawn(raw.document.other.get(withdrawn_field)) {
+        return Ok(Published::Withdrawn(raw.id));
+    }
+    Ok(Published::Record(Box::new(raw)))
 }
 
 #[cfg(test)]
@@ -322,6 +355,22 @@ mod tests {
     fn rows_become_raw_messages_or_a_reason() {
         let raw = to_raw(r#"{"Legacy_(LTDL2)_Tobacco_Id": "ab1", "Title": "t"}"#).expect("valid");
         assert_eq!(raw.id.to_string(), "tobacco:ab1");
+        let gone = to_row(
+            r#"{"Legacy_(LTDL2)_Tobacco_Id": "ab1", "withdrawn": true}"#,
+            "withdrawn",
+        )
+        .expect("withdrawn");
+        assert_eq!(
+            gone,
+            Published::Withdrawn("tobacco:ab1".parse().expect("id"))
+        );
+        assert!(matches!(
+            to_row(
+                r#"{"Legacy_(LTDL2)_Tobacco_Id": "ab1", "withdrawn": false}"#,
+                "withdrawn"
+            ),
+            Ok(Published::Record(_))
+        ));
         assert!(to_raw("{oops")
             .expect_err("bad json")
             .starts_with("document is not a ucsf record"));
