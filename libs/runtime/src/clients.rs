@@ -53,7 +53,20 @@ pub(crate) fn group_consumer(
         // of 50 KB and more, 1 MiB per round trip capped the indexer at ~5,100 docs/s
         // where the engine took ~7,500 (loadtest index: 0.68 -> 1.28 of the direct
         // loader); queued.max.messages.kbytes still bounds the prefetch
-        .set("max.partition.fetch.bytes", "8388608");
+        .set("max.partition.fetch.bytes", "8388608")
+        // a rebalance moves only the partitions that change owner: the others keep
+        // flowing (the eager default stops every member's every partition); the
+        // runtime's ownership is kept per partition, so it takes either protocol
+        .set("partition.assignment.strategy", "cooperative-sticky");
+    if config.static_membership {
+        // a restarted member with the same id rejoins within session.timeout.ms (45 s)
+        // and gets its partitions back without a rebalance; one that does not come
+        // back is removed after it, as a dynamic member would be
+        c.set(
+            "group.instance.id",
+            format!("{}-{}", config.group_id, config.instance_id),
+        );
+    }
     if exactly_once {
         c.set("enable.auto.commit", "false")
             .set("isolation.level", "read_committed");

@@ -39,6 +39,12 @@ pub struct RuntimeConfig {
     pub transaction_timeout: Duration,
     /// Unique per instance: the Kafka transactional id is `<group>-<instance>`.
     pub instance_id: String,
+    /// `DOCSTREAM_STATIC_MEMBERSHIP` (false): join the group as a static member,
+    /// `group.instance.id` `<group>-<instance id>`, so a restarted process with the same
+    /// instance id takes its partitions back with no rebalance. Only with an instance
+    /// id that is stable and unique per replica (a StatefulSet's pod name; the
+    /// manifests set both).
+    pub static_membership: bool,
     pub http_addr: SocketAddr,
 }
 
@@ -184,6 +190,7 @@ impl RuntimeConfig {
             instance_id: get("DOCSTREAM_INSTANCE_ID")
                 .or_else(|| get("HOSTNAME"))
                 .unwrap_or_else(|| "0".into()),
+            static_membership: parse(vars, "DOCSTREAM_STATIC_MEMBERSHIP", false)?,
             http_addr: settings::http_addr(vars)?,
             kafka,
         };

@@ -83,3 +83,68 @@ async fn three_instances_share_the_partitions_and_lose_nothing() {
     }
     assert_eq!(owned, [2.0, 2.0, 2.0], "partitions per instance");
 }
+
+/// Fast recovery: two static members (`DOCSTREAM_STATIC_MEMBERSHIP`, distinct instance
+/// ids); one is SIGKILLed mid-stream and started again with its instance id. It takes
+/// its partitions back without a rebalance: the survivor sees no rebalance and keeps
+/// its partitions throughout (with a dynamic member the restart is a new member, a
+/// rebalance for both), and nothing is lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_static_member_restarted_with_its_id_takes_its_partitions_back_without_a_rebalance() {
+    let t = Topics::create(4).await;
+    let n = 4000;
+    t.produce("r", 0..n).await;
+    let env = |id: &'static str| {
+        [
+            ("TOY_DELAY_MS", "5"),
+            ("DOCSTREAM_INSTANCE_ID", id),
+            ("DOCSTREAM_STATIC_MEMBERSHIP", "true"),
+            ("DOCSTREAM_KAFKA__QUEUED_MIN_MESSAGES", "20"),
+            ("DOCSTREAM_MAX_IN_FLIGHT", "60"),
+        ]
+    };
+    let survivor = t.spawn(&env("a"));
+    let mut restarted = t.spawn(&env("b"));
+    // both own partitions, and the group has settled
+    let settle = std::time::Instant::now();
+    loop {
+        let (s, r) = (
+            owned_partitions(&survivor.get("/metrics").1),
+            owned_partitions(&restarted.get("/metrics").1),
+        );
+        if s > 0.0 && r > 0.0 && s + r == 4.0 {
+            break;
+        }
+        assert!(
+            settle.elapsed() < MINUTE,
+            "the two never shared the partitions: {s} and {r}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    wait_for_output(&t.output, 4, 800, MINUTE);
+    let rebalances_before = metric(
+        &survivor.get("/metrics").1,
+        "docstream_toy_upper_rebalances_total",
+    );
+    let owned_before = owned_partitions(&survivor.get("/metrics").1);
+
+    restarted.sigkill();
+    let _back = t.spawn(&env("b"));
+    let seen = t.read_output(n, false, MINUTE * 2);
+    let lost = (0..n)
+        .filter(|i| !seen.contains_key(&format!("r{i}")))
+        .count();
+    assert_eq!(lost, 0, "lost {lost} messages");
+
+    let after = survivor.get("/metrics").1;
+    assert_eq!(
+        metric(&after, "docstream_toy_upper_rebalances_total"),
+        rebalances_before,
+        "the survivor saw a rebalance when the static member came back"
+    );
+    assert_eq!(
+        owned_partitions(&after),
+        owned_before,
+        "the survivor kept its partitions"
+    );
+}
