@@ -67,15 +67,20 @@ impl Status {
     }
 }
 
-fn topic_state(consumer: &BaseConsumer, name: &str) -> TopicState {
-    let timeout = Duration::from_secs(5);
+/// A topic's size from the broker's metadata of every topic (one request) and its
+/// partitions' offsets.
+fn topic_state(
+    consumer: &BaseConsumer,
+    meta: &Result<rdkafka::metadata::Metadata, String>,
+    name: &str,
+) -> TopicState {
     let mut t = TopicState {
         name: name.to_owned(),
         partitions: 0,
         messages: Err("not read".into()),
         offsets: Vec::new(),
     };
-    let meta = match consumer.fetch_metadata(Some(name), timeout) {
+    let meta = match meta {
         Ok(m) => m,
         Err(e) => {
             t.messages = Err(format!("metadata: {e}"));
@@ -84,8 +89,8 @@ fn topic_state(consumer: &BaseConsumer, name: &str) -> TopicState {
     };
     let Some(mt) = meta
         .topics()
-        .first()
-        .filter(|m| m.error().is_none() && !m.partitions().is_empty())
+        .iter()
+        .find(|m| m.name() == name && m.error().is_none() && !m.partitions().is_empty())
     else {
         t.messages = Err("missing on the broker (docstream topics apply)".into());
         return t;
@@ -93,7 +98,7 @@ fn topic_state(consumer: &BaseConsumer, name: &str) -> TopicState {
     t.partitions = mt.partitions().len();
     let mut total = 0;
     for p in mt.partitions() {
-        match consumer.fetch_watermarks(name, p.id(), timeout) {
+        match consumer.fetch_watermarks(name, p.id(), Duration::from_secs(5)) {
             Ok((low, high)) => {
                 total += high - low;
                 t.offsets.push((low, high));
@@ -108,20 +113,53 @@ fn topic_state(consumer: &BaseConsumer, name: &str) -> TopicState {
     t
 }
 
-/// The lag of `group` on `topic` (its offsets as read): (lag, committed anything).
-fn lag(kafka: &ClientConfig, group: &str, topic: &TopicState) -> TopicLag {
-    let (lag, committed) = match lag_of(kafka, group, topic) {
-        Ok((n, any)) => (Ok(n), any),
-        Err(e) => (Err(e), false),
-    };
-    TopicLag {
-        topic: topic.name.clone(),
-        lag,
-        committed,
-    }
+/// The lag of `group` on each of `topics` (by name, with their offsets as read; `None`
+/// for one topics.yaml lacks), from one request for the group's committed offsets of
+/// all of them.
+fn group_lag(
+    kafka: &ClientConfig,
+    group: &str,
+    topics: &[(String, Option<&TopicState>)],
+) -> Vec<TopicLag> {
+    let committed = (|| {
+        let consumer: BaseConsumer = kafka
+            .clone()
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .create()
+            .map_err(|e| e.to_string())?;
+        let mut tpl = TopicPartitionList::new();
+        for t in topics.iter().filter_map(|(_, t)| *t) {
+            for p in 0..t.offsets.len() {
+                tpl.add_partition(&t.name, i32::try_from(p).unwrap_or(i32::MAX));
+            }
+        }
+        consumer
+            .committed_offsets(tpl, Duration::from_secs(5))
+            .map_err(|e| format!("committed offsets: {e}"))
+    })();
+    topics
+        .iter()
+        .map(|(name, t)| {
+            let (lag, committed) = match (t, &committed) {
+                (None, _) => (Err("not in topics.yaml".to_owned()), false),
+                (Some(_), Err(e)) => (Err(e.clone()), false),
+                (Some(t), Ok(c)) => match lag_of(t, c) {
+                    Ok((n, any)) => (Ok(n), any),
+                    Err(e) => (Err(e), false),
+                },
+            };
+            TopicLag {
+                topic: name.clone(),
+                lag,
+                committed,
+            }
+        })
+        .collect()
 }
 
-fn lag_of(kafka: &ClientConfig, group: &str, topic: &TopicState) -> Result<(i64, bool), String> {
+/// A topic's lag against the committed offsets: (lag, committed anything).
+fn lag_of(topic: &TopicState, committed: &TopicPartitionList) -> Result<(i64, bool), String> {
     if topic.offsets.is_empty() {
         return Err(topic
             .messages
@@ -129,19 +167,6 @@ fn lag_of(kafka: &ClientConfig, group: &str, topic: &TopicState) -> Result<(i64,
             .err()
             .unwrap_or_else(|| "no partitions".into()));
     }
-    let consumer: BaseConsumer = kafka
-        .clone()
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .map_err(|e| e.to_string())?;
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..topic.offsets.len() {
-        tpl.add_partition(&topic.name, i32::try_from(p).unwrap_or(i32::MAX));
-    }
-    let committed = consumer
-        .committed_offsets(tpl, Duration::from_secs(5))
-        .map_err(|e| format!("committed offsets: {e}"))?;
     let (mut lag, mut any) = (0, false);
     for (p, (low, high)) in topic.offsets.iter().enumerate() {
         let at = committed
@@ -166,10 +191,13 @@ pub async fn gather(
 ) -> Result<Status> {
     let file = topics::TopicsFile::embedded()?;
     let consumer: BaseConsumer = kafka.clone().create().context("kafka client")?;
+    let meta = consumer
+        .fetch_metadata(None, Duration::from_secs(10))
+        .map_err(|e| e.to_string());
     let topics: Vec<TopicState> = file
         .topics
         .iter()
-        .map(|t| topic_state(&consumer, &t.name))
+        .map(|t| topic_state(&consumer, &meta, &t.name))
         .collect();
     let by_name: BTreeMap<&str, &TopicState> =
         topics.iter().map(|t| (t.name.as_str(), t)).collect();
@@ -185,18 +213,15 @@ pub async fn gather(
         .into_iter()
         .map(|service| {
             let group = settings::facts::group_id(service);
-            let lag = file
+            let inputs: Vec<(String, Option<&TopicState>)> = file
                 .consumed_by(service)
-                .iter()
-                .map(|t| match by_name.get(t.as_str()) {
-                    Some(ts) => lag(kafka, &group, ts),
-                    None => TopicLag {
-                        topic: t.clone(),
-                        lag: Err("not in topics.yaml".into()),
-                        committed: false,
-                    },
+                .into_iter()
+                .map(|t| {
+                    let state = by_name.get(t.as_str()).copied();
+                    (t, state)
                 })
                 .collect();
+            let lag = group_lag(kafka, &group, &inputs);
             GroupState {
                 service: service.to_owned(),
                 group,

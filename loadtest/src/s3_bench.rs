@@ -29,7 +29,9 @@ pub struct Args {
     pub uploads: usize,
 }
 
-fn store(prefix: &str) -> Result<blobstore::Store> {
+/// The `DOCSTREAM_S3_*` variables: the environment's, else the local stack's, with
+/// `prefix` (the bench's own store and the `publish batch` it runs use the same).
+fn s3_vars(prefix: &str) -> runtime::Vars {
     let mut vars = runtime::env_vars();
     for (k, v) in [
         ("DOCSTREAM_S3_ENDPOINT", "http://127.0.0.1:7070"),
@@ -40,8 +42,13 @@ fn store(prefix: &str) -> Result<blobstore::Store> {
         vars.entry(k.to_owned()).or_insert_with(|| v.to_owned());
     }
     vars.insert("DOCSTREAM_S3_PREFIX".into(), prefix.to_owned());
+    vars.retain(|k, _| k.starts_with("DOCSTREAM_S3_"));
+    vars
+}
+
+fn store(prefix: &str) -> Result<blobstore::Store> {
     Ok(blobstore::Store::new(blobstore::S3Settings::from_vars(
-        &vars,
+        &s3_vars(prefix),
     )?))
 }
 
@@ -191,11 +198,7 @@ async fn upload_rates(brokers: &str, args: &Args, dir: &Path) -> Result<()> {
         .args(["publish", "--etds-topic", &topic, "batch"])
         .arg(&batch)
         .env("DOCSTREAM_KAFKA_BROKERS", brokers)
-        .env("DOCSTREAM_S3_PREFIX", format!("{}/publish/", run_id()))
-        .env("DOCSTREAM_S3_ENDPOINT", "http://127.0.0.1:7070")
-        .env("DOCSTREAM_S3_BUCKET", "docstream")
-        .env("DOCSTREAM_S3_ACCESS_KEY_ID", "docstream")
-        .env("DOCSTREAM_S3_SECRET_ACCESS_KEY", "docstream-secret")
+        .envs(s3_vars(&format!("{}/publish/", run_id())))
         .output()
         .context("run docstream publish batch")?;
     let publish = t0.elapsed().as_secs_f64();

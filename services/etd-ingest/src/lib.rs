@@ -153,7 +153,7 @@ impl Processor for Ingest {
         // a withdrawal: passed on as the processed document's tombstone
         if let Some(id) = msg.withdrawn() {
             let id = id?;
-            if !id.to_string().starts_with("etd:") {
+            if id.collection() != "etds" {
                 return Err(ProcessError::Invalid(format!(
                     "a withdrawal of {id} on raw.etds"
                 )));
