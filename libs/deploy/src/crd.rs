@@ -29,7 +29,10 @@ pub struct ScaledObjectSpec {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ScaleTargetRef {
+    pub api_version: String,
+    pub kind: String,
     pub name: String,
 }
 

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use deploy::crd::{KafkaTopic, ScaledObject, ServiceMonitor};
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PodTemplateSpec, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Deserialize;
 
@@ -36,6 +37,12 @@ fn documents() -> Vec<(String, String, serde_yaml::Value)> {
     out
 }
 
+/// A Deployment's or StatefulSet's metadata and pod template.
+fn workload(v: &serde_yaml::Value) -> Option<(ObjectMeta, PodTemplateSpec)> {
+    matches!(v["kind"].as_str(), Some("Deployment" | "StatefulSet"))
+        .then(|| (typed(&v["metadata"]), typed(&v["spec"]["template"])))
+}
+
 fn typed<T: serde::de::DeserializeOwned>(v: &serde_yaml::Value) -> T {
     serde_yaml::from_value(v.clone()).expect("a well-formed object")
 }
@@ -58,6 +65,7 @@ fn every_document_parses_back_into_its_type() {
     for (file, kind, v) in &docs {
         match kind.as_str() {
             "Deployment" => drop(typed::<Deployment>(v)),
+            "StatefulSet" => drop(typed::<StatefulSet>(v)),
             "Service" => drop(typed::<Service>(v)),
             "ConfigMap" => drop(typed::<ConfigMap>(v)),
             "PodDisruptionBudget" => drop(typed::<PodDisruptionBudget>(v)),
@@ -103,10 +111,12 @@ fn deployments_probe_drain_and_run_locked_down() {
         })
         .collect();
     let mut images = Vec::new();
-    for (file, _, v) in docs.iter().filter(|d| d.1 == "Deployment") {
-        let d: Deployment = typed(v);
-        let name = d.metadata.name.clone().expect("name");
-        let labels = d.metadata.labels.clone().expect("labels");
+    for (file, (meta, template)) in docs
+        .iter()
+        .filter_map(|(file, _, v)| Some((file, workload(v)?)))
+    {
+        let name = meta.name.clone().expect("name");
+        let labels = meta.labels.clone().expect("labels");
         for l in [
             "name",
             "instance",
@@ -120,11 +130,7 @@ fn deployments_probe_drain_and_run_locked_down() {
                 "{file}: label {l}"
             );
         }
-        let pod = d
-            .spec
-            .as_ref()
-            .and_then(|s| s.template.spec.clone())
-            .expect("pod");
+        let pod = template.spec.clone().expect("pod");
         let c = &pod.containers[0];
         let metrics = c
             .ports
@@ -299,6 +305,85 @@ fn scaling_follows_lag_and_never_passes_the_partitions() {
     assert!(!docs.iter().any(
         |d| d.1 == "ScaledObject" && d.2["metadata"]["name"].as_str() == Some("tobacco-source")
     ));
+}
+
+/// Fast recovery: every autoscaled consumer is a StatefulSet whose pods keep their
+/// names, each a static group member named by its pod (a restart rejoins with no
+/// rebalance); its autoscalers target the StatefulSet; nothing else is static.
+#[test]
+fn scaled_consumers_are_statefulsets_of_static_members() {
+    let docs = documents();
+    let named = |kind: &str, name: &str| {
+        docs.iter()
+            .find(|d| d.1 == kind && d.2["metadata"]["name"].as_str() == Some(name))
+            .map(|d| d.2.clone())
+    };
+    let scaled: Vec<String> = docs
+        .iter()
+        .filter(|d| d.1 == "ScaledObject")
+        .map(|d| typed::<ScaledObject>(&d.2).spec.scale_target_ref)
+        .map(|target| {
+            assert_eq!(
+                (target.api_version.as_str(), target.kind.as_str()),
+                ("apps/v1", "StatefulSet"),
+                "{}",
+                target.name
+            );
+            target.name
+        })
+        .collect();
+    assert!(scaled.len() >= 4, "{scaled:?}");
+    for name in &scaled {
+        let set: StatefulSet =
+            typed(&named("StatefulSet", name).unwrap_or_else(|| panic!("no StatefulSet {name}")));
+        let spec = set.spec.expect("spec");
+        assert_eq!(spec.pod_management_policy.as_deref(), Some("Parallel"));
+        assert_eq!(
+            spec.update_strategy.and_then(|u| u.type_).as_deref(),
+            Some("RollingUpdate")
+        );
+        let service: Service = typed(&named("Service", name).expect("its Service"));
+        assert_eq!(spec.service_name.as_deref(), Some(name.as_str()));
+        assert_eq!(
+            service.spec.and_then(|s| s.cluster_ip).as_deref(),
+            Some("None"),
+            "{name}: the governing Service is headless"
+        );
+        let c = &spec.template.spec.expect("pod").containers[0];
+        let id = c
+            .env
+            .iter()
+            .flatten()
+            .find(|e| e.name == "DOCSTREAM_INSTANCE_ID")
+            .and_then(|e| e.value_from.clone())
+            .and_then(|f| f.field_ref)
+            .expect("the instance id from the pod");
+        assert_eq!(id.field_path, "metadata.name");
+        let env = &named("ConfigMap", &format!("{name}-env")).expect("env")["data"];
+        assert_eq!(env["DOCSTREAM_STATIC_MEMBERSHIP"].as_str(), Some("true"));
+        // and the runtime reads it so
+        let vars = BTreeMap::from([
+            ("DOCSTREAM_STATIC_MEMBERSHIP".to_owned(), "true".to_owned()),
+            ("DOCSTREAM_INSTANCE_ID".to_owned(), format!("{name}-0")),
+        ]);
+        let config = runtime::RuntimeConfig::from_vars(
+            name,
+            &runtime::Defaults::of(name).expect("topics"),
+            &vars,
+        )
+        .expect("config");
+        assert!(config.static_membership, "{name}");
+        let hpa: HorizontalPodAutoscaler =
+            typed(&named("HorizontalPodAutoscaler", name).expect("the HPA alternative"));
+        assert_eq!(hpa.spec.expect("spec").scale_target_ref.kind, "StatefulSet");
+    }
+    // the rest stay Deployments with dynamic membership (names change on a roll)
+    for (file, _, v) in docs.iter().filter(|d| d.1 == "Deployment") {
+        let name = v["metadata"]["name"].as_str().expect("name");
+        assert!(!scaled.iter().any(|s| s == name), "{file}");
+        let env = &named("ConfigMap", &format!("{name}-env")).expect("env")["data"];
+        assert!(env.get("DOCSTREAM_STATIC_MEMBERSHIP").is_none(), "{file}");
+    }
 }
 
 #[test]
@@ -563,14 +648,12 @@ fn services_that_read_pdfs_get_the_object_store_its_secret_and_nothing_else_does
         ("etd-source", false),
     ] {
         let env = &find("ConfigMap", &format!("{name}-env"))["data"];
-        let deployment: Deployment = typed(&find("Deployment", name));
-        let secrets: Vec<String> = deployment
-            .spec
-            .expect("spec")
-            .template
-            .spec
-            .expect("pod")
-            .containers[0]
+        let (_, template) = docs
+            .iter()
+            .filter(|d| d.2["metadata"]["name"].as_str() == Some(name))
+            .find_map(|d| workload(&d.2))
+            .unwrap_or_else(|| panic!("no workload {name}"));
+        let secrets: Vec<String> = template.spec.expect("pod").containers[0]
             .env_from
             .clone()
             .unwrap_or_default()

@@ -57,9 +57,23 @@ pub(crate) fn group_consumer(
         // a rebalance moves only the partitions that change owner: the others keep
         // flowing (the eager default stops every member's every partition); the
         // runtime's ownership is kept per partition, so it takes either protocol
-        .set("partition.assignment.strategy", "cooperative-sticky");
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        // how long the partitions of a member that died stay idle before the group
+        // gives them to the others (librdkafka's default is 45 s: each SIGKILL of a
+        // dynamic member stalled its partitions for ~50 s). 15 s is five heartbeats:
+        // the heartbeat is librdkafka's own thread, so a busy service still sends it,
+        // and only a process frozen for 15 s is taken for dead. A static member that
+        // comes back sooner rejoins without waiting for it at all (below).
+        .set("session.timeout.ms", "15000")
+        .set("heartbeat.interval.ms", "3000")
+        // the rebalance timeout: how long a member may go without polling (a handler
+        // stuck on one message) before it is removed, and how long a rebalance waits
+        // for every member to rejoin. A rebalance waits for the slowest member's
+        // revocation (the drain), so it is bounded by prefetch x time per message,
+        // seconds, not this; 5 minutes only bounds a hung handler.
+        .set("max.poll.interval.ms", "300000");
     if config.static_membership {
-        // a restarted member with the same id rejoins within session.timeout.ms (45 s)
+        // a restarted member with the same id rejoins within session.timeout.ms (15 s)
         // and gets its partitions back without a rebalance; one that does not come
         // back is removed after it, as a dynamic member would be
         c.set(
