@@ -2,6 +2,7 @@
 //! subject and its baseline in the same run on the same servers, because these
 //! machines are noisy, and prints the ratio as its last line.
 
+mod chaos;
 mod cluster_bench;
 mod e2e_bench;
 mod host;
@@ -65,6 +66,10 @@ enum Bench {
     /// Log events through the recommender next to the same counting in a bare loop;
     /// the time from a click to its recommendation.
     Recommend(recommend_bench::Args),
+    /// The whole pipeline as processes under a steady load while services, the
+    /// broker, the engine and the databases fail: documents lost or stale, dead
+    /// letters, recovery time per fault.
+    Chaos(chaos::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -98,5 +103,6 @@ async fn bench() -> anyhow::Result<()> {
         Bench::Summarize(args) => summarize_bench::run(&cli.brokers, &args).await,
         Bench::Search(args) => search_bench::run(&cli.brokers, &args).await,
         Bench::Recommend(args) => recommend_bench::run(&cli.brokers, &args).await,
+        Bench::Chaos(args) => chaos::run(&cli.brokers, &args).await,
     }
 }
