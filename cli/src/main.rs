@@ -417,6 +417,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         settings.brokers = b;
     }
     let kafka = settings.client_config();
+    if matches!(
+        cli.command,
+        Command::Topics(_) | Command::Publish(_) | Command::Dlq(_) | Command::Status { .. }
+    ) {
+        // TLS or SASL refused: say which setting, before any work
+        settings.check_access(std::time::Duration::from_secs(10))?;
+    }
     match cli.command {
         Command::Topics(TopicsCommand::Apply(args)) => topics_apply(&kafka, &args).await,
         Command::Topics(TopicsCommand::Plan(args)) => topics_plan(&kafka, &args).await,

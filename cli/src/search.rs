@@ -42,6 +42,7 @@ pub async fn run(
         ("**".into(), "**".into())
     };
     let es = engine.client()?;
+    engine.check_access(&es).await?;
     let layout = Layout::new(engine);
     let mut found = query::search(&es, &layout, &s)
         .await
@@ -126,6 +127,7 @@ pub fn render(s: &Search, found: &Found) -> String {
 /// Points a collection's alias at another index in one step.
 pub async fn swap(engine: &EngineSettings, collection: Collection, index: &str) -> Result<()> {
     let es = engine.client()?;
+    engine.check_access(&es).await?;
     let layout = Layout::new(engine);
     layout
         .swap(&es, collection, index)

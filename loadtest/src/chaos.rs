@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long, default_value_t = 30.0)]
     tobacco_per_sec: f64,
     /// Theses (PDF to the bucket, record to FerretDB) per second.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 2.0)]
     etds_per_sec: f64,
     /// Search clicks on `logs` per second.
     #[arg(long, default_value_t = 10.0)]
@@ -363,7 +363,7 @@ pub async fn run(brokers: &str, args: &Args) -> Result<()> {
             "clusterer-train" => e.push(("DOCSTREAM_CLUSTER_MIN_DOCUMENTS".into(), "20".into())),
             _ => {}
         }
-        let mut p = Proc::new(name, bin.join(binary), argv, 9301 + i as u16, e, &logs);
+        let mut p = Proc::new(name, bin.join(binary), argv, 9401 + i as u16, e, &logs);
         p.start()?;
         procs.insert((*name).to_owned(), p);
     }

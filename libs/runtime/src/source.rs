@@ -79,6 +79,8 @@ where
     Fut: Future<Output = std::result::Result<(), E>>,
     E: fmt::Display,
 {
+    let kafka = KafkaSettings::from_vars(vars);
+    kafka.check_access(crate::KAFKA_ACCESS_TIMEOUT)?;
     let shutdown = shutdown_on_signals();
     let metrics = Metrics::new(name);
     // at zero from the start: a source that never reads is still a series the alert
@@ -95,7 +97,7 @@ where
     )
     .await?;
     let cx = SourceContext {
-        producer: producer(&KafkaSettings::from_vars(vars), &[])?,
+        producer: producer(&kafka, &[])?,
         metrics,
         health: health.clone(),
         shutdown: shutdown.clone(),

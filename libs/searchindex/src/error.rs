@@ -11,6 +11,14 @@ pub enum Error {
         status: u16,
         body: String,
     },
+    /// The engine asked for other credentials (401) or refused these (403); names the
+    /// settings, never their values.
+    #[error("the search engine at {url} refused the credentials ({status}): check {settings}")]
+    Credentials {
+        url: String,
+        status: u16,
+        settings: &'static str,
+    },
     #[error("invalid setting {name}: {reason}")]
     Setting { name: String, reason: String },
     #[error("{0}")]

@@ -72,6 +72,28 @@ impl EngineSettings {
         })
     }
 
+    /// Asks the engine who answers (`GET /`) with these credentials: a 401 or 403 is
+    /// [`Error::Credentials`] naming the settings to fix; an engine that does not
+    /// answer is [`Error::Unreachable`] (the caller may wait for it).
+    pub async fn check_access(&self, es: &Elasticsearch) -> Result<()> {
+        let status = es.info().send().await?.status_code().as_u16();
+        if status != 401 && status != 403 {
+            return Ok(());
+        }
+        let settings = if self.api_key.is_some() {
+            "DOCSTREAM_ES_API_KEY"
+        } else if self.username.is_some() {
+            "DOCSTREAM_ES_USERNAME and DOCSTREAM_ES_PASSWORD"
+        } else {
+            "DOCSTREAM_ES_USERNAME and DOCSTREAM_ES_PASSWORD (none set; the engine wants credentials)"
+        };
+        Err(Error::Credentials {
+            url: self.url.clone(),
+            status,
+            settings,
+        })
+    }
+
     /// A client for the engine.
     pub fn client(&self) -> Result<Elasticsearch> {
         let url = self.url.parse().map_err(|e| Error::Setting {

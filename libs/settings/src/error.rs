@@ -1,4 +1,5 @@
-//! Errors of reading configuration: a variable whose value does not parse.
+//! Errors of reading configuration: a variable whose value does not parse, or Kafka
+//! refusing the security settings at start.
 
 /// A bad configuration value; the message names the variable and its value (never a
 /// secret's).
@@ -8,6 +9,14 @@ pub enum Error {
     Invalid {
         key: String,
         value: String,
+        reason: String,
+    },
+    /// Kafka refused this client at its first request (TLS or SASL): the message
+    /// names the settings to look at and librdkafka's reason, never a secret.
+    #[error("Kafka at {brokers} refused the connection: {reason}; check {settings}")]
+    KafkaRefused {
+        brokers: String,
+        settings: &'static str,
         reason: String,
     },
 }

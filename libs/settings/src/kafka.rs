@@ -83,11 +83,100 @@ impl KafkaSettings {
         c
     }
 
+    /// With TLS or SASL: asks the brokers for metadata once (within `timeout`) and fails
+    /// if they refuse the certificate or the credentials, so a service or command stops
+    /// at start with the setting to fix instead of retrying forever. Brokers that do
+    /// not answer at all are not refused: the caller starts and its clients retry.
+    /// Plaintext is not checked (nothing to refuse).
+    pub fn check_access(&self, timeout: std::time::Duration) -> crate::Result<()> {
+        use rdkafka::producer::{BaseProducer, Producer};
+        use std::time::{Duration, Instant};
+        if self.security_protocol == "plaintext" {
+            return Ok(());
+        }
+        let refused = |settings: &'static str, reason: String| crate::Error::KafkaRefused {
+            brokers: self.brokers.clone(),
+            settings,
+            reason,
+        };
+        // a producer: its poll hands librdkafka's error events (with their reason) to
+        // the context
+        let client: BaseProducer<FirstRefusal> = self
+            .client_config()
+            .create_with_context(FirstRefusal::default())
+            .map_err(|e| {
+                refused(
+                    "the DOCSTREAM_KAFKA_SSL_* and DOCSTREAM_KAFKA_SASL_* settings",
+                    e.to_string(),
+                )
+            })?;
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if client
+                .client()
+                .fetch_metadata(None, Duration::from_millis(500))
+                .is_ok()
+            {
+                return Ok(());
+            }
+            client.poll(Duration::from_millis(100));
+            let first = client.context().0.lock().ok().and_then(|f| f.clone());
+            match first {
+                Some((Refusal::Tls, reason)) => {
+                    return Err(refused(
+                        "DOCSTREAM_KAFKA_SSL_CA_LOCATION (the CA that signed the broker's \
+                         certificate) and DOCSTREAM_KAFKA_SECURITY_PROTOCOL",
+                        reason,
+                    ))
+                }
+                Some((Refusal::Credentials, reason)) => {
+                    return Err(refused(
+                        "DOCSTREAM_KAFKA_SASL_USERNAME, DOCSTREAM_KAFKA_SASL_PASSWORD and \
+                         DOCSTREAM_KAFKA_SASL_MECHANISM",
+                        reason,
+                    ))
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Sets the operator's `DOCSTREAM_KAFKA__*` properties, over anything the runtime
     /// chose (call it last).
     pub fn apply_overrides(&self, c: &mut ClientConfig) {
         for (k, v) in &self.extra {
             c.set(k, v);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    Tls,
+    Credentials,
+}
+
+/// The first TLS or authentication error librdkafka reports (its reason names no
+/// secret: it says which mechanism failed, not with what).
+#[derive(Default)]
+struct FirstRefusal(std::sync::Mutex<Option<(Refusal, String)>>);
+
+impl rdkafka::producer::ProducerContext for FirstRefusal {
+    type DeliveryOpaque = ();
+    fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: ()) {}
+}
+
+impl rdkafka::ClientContext for FirstRefusal {
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        use rdkafka::types::RDKafkaErrorCode;
+        let kind = match error.rdkafka_error_code() {
+            Some(RDKafkaErrorCode::SSL) => Refusal::Tls,
+            Some(RDKafkaErrorCode::Authentication) => Refusal::Credentials,
+            _ => return,
+        };
+        if let Ok(mut first) = self.0.lock() {
+            first.get_or_insert_with(|| (kind, reason.to_owned()));
         }
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Once;
 
 pub use kafka::{committed, create_topics, create_topics_with, reader, send};
 pub use read::{Read, Record};
-pub use service::{free_port, workspace_binary, Service};
+pub use service::{free_port, run_until_exit, workspace_binary, Service};
 pub use shared::shared_data;
 
 use rdkafka::config::ClientConfig;
@@ -24,6 +24,57 @@ use rdkafka::config::ClientConfig;
 /// Kafka bootstrap servers of the local stack.
 pub fn kafka_brokers() -> String {
     var("DOCSTREAM_KAFKA_BROKERS", "127.0.0.1:9092")
+}
+
+/// The `DOCSTREAM_KAFKA_*` variables that reach the local stack's SASL_SSL listener
+/// (SCRAM-SHA-512, the stack's CA), as `scripts/stack env` prints its parts.
+pub fn kafka_sasl_vars() -> Vec<(String, String)> {
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.stack/kafka/tls/ca.crt");
+    [
+        (
+            "DOCSTREAM_KAFKA_BROKERS",
+            var("STACK_KAFKA_SASL_BROKERS", "127.0.0.1:9094"),
+        ),
+        ("DOCSTREAM_KAFKA_SECURITY_PROTOCOL", "sasl_ssl".into()),
+        ("DOCSTREAM_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512".into()),
+        (
+            "DOCSTREAM_KAFKA_SASL_USERNAME",
+            var("STACK_KAFKA_SCRAM_USER", "docstream"),
+        ),
+        (
+            "DOCSTREAM_KAFKA_SASL_PASSWORD",
+            var("STACK_KAFKA_SCRAM_PASSWORD", "docstream-scram-secret"),
+        ),
+        (
+            "DOCSTREAM_KAFKA_SSL_CA_LOCATION",
+            var("STACK_KAFKA_CA", &ca.display().to_string()),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// The `DOCSTREAM_ES_*` variables that reach the local stack's secured engine node
+/// (`opensearch_secure`: the security plugin, basic authentication).
+pub fn engine_secure_vars() -> Vec<(String, String)> {
+    [
+        (
+            "DOCSTREAM_ES_URL",
+            var("STACK_ENGINE_SECURE_URL", "http://127.0.0.1:9210"),
+        ),
+        (
+            "DOCSTREAM_ES_USERNAME",
+            var("STACK_ENGINE_USER", "docstream"),
+        ),
+        (
+            "DOCSTREAM_ES_PASSWORD",
+            var("STACK_ENGINE_PASSWORD", "docstream-engine-secret"),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 /// Base URL of the Elasticsearch-API engine of the local stack.

@@ -39,6 +39,35 @@ pub fn workspace_binary(name: &str) -> String {
     path.display().to_string()
 }
 
+/// Runs `program` with `vars` (and a free HTTP port) until it exits, within 60 s
+/// (a panic after): whether it succeeded, and what it wrote to stderr. For commands,
+/// and for services that must stop at start.
+pub fn run_until_exit(program: &str, args: &[&str], vars: &[(String, String)]) -> (bool, String) {
+    let mut child = Command::new(program)
+        .args(args)
+        .env("DOCSTREAM_HTTP_ADDR", format!("127.0.0.1:{}", free_port()))
+        .env("DOCSTREAM_LOG_FORMAT", "text")
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if child.try_wait().expect("wait").is_some() {
+            let out = child.wait_with_output().expect("output");
+            return (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().ok();
+    child.wait().ok();
+    panic!("{program} {args:?} did not exit within 60 s");
+}
+
 impl Service {
     /// Starts `binary` with the stack's broker, a free HTTP port, quiet text logs
     /// (`TEST_LOG` for more) and `env`.

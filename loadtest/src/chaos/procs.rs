@@ -24,7 +24,6 @@ pub struct Proc {
 }
 
 impl Proc {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         name: &str,
         binary: PathBuf,

@@ -20,7 +20,7 @@ async fn main() -> anyhow::Result<()> {
     let engine = EngineSettings::from_vars(&vars)?;
     let es = engine.client()?;
     let layout = Layout::new(&engine);
-    ensure_layout(&layout, &es, settings.index_version.as_deref()).await?;
+    ensure_layout(&engine, &layout, &es, settings.index_version.as_deref()).await?;
     let targets = Targets::new(&layout, settings.index_version.as_deref());
     let metrics = Metrics::new(&config.service);
     let indexer = Indexer::start(&settings, &config, targets, es, &metrics)?;
@@ -31,6 +31,7 @@ async fn main() -> anyhow::Result<()> {
 /// Templates and aliases (and a rebuild's new indices), waiting for the engine while
 /// it is unreachable; a refusal (bad credentials, a conflicting template) stops here.
 async fn ensure_layout(
+    engine: &EngineSettings,
     layout: &Layout,
     es: &elasticsearch::Elasticsearch,
     version: Option<&str>,
@@ -42,6 +43,8 @@ async fn ensure_layout(
     });
     loop {
         let r = async {
+            // credentials refused: stop at start, naming the settings
+            engine.check_access(es).await?;
             layout.ensure(es).await?;
             if let Some(v) = version {
                 for c in searchindex::Collection::ALL {
@@ -58,6 +61,7 @@ async fn ensure_layout(
                 tracing::warn!(error = %e, ?delay, "search engine unreachable; waiting");
                 tokio::time::sleep(delay).await;
             }
+            Err(e @ searchindex::Error::Credentials { .. }) => return Err(e.into()),
             Err(e) => return Err(e).context("set up the index layout"),
         }
     }

@@ -903,6 +903,13 @@ pub async fn serve(vars: &Vars) -> Result<()> {
         metrics.clone(),
     );
     let es = s.engine.client()?;
+    // credentials refused: stop at start, naming the settings (an engine that does
+    // not answer yet is waited for by every request instead)
+    match s.engine.check_access(&es).await {
+        Err(e @ searchindex::Error::Credentials { .. }) => return Err(e.into()),
+        Err(e) => tracing::warn!(error = %e, "search engine not answering at start"),
+        Ok(()) => {}
+    }
     let mut layout = Layout::new(&s.engine);
     // an index made before the embedding field cannot be searched by meaning; an
     // engine that does not answer yet is assumed to get the template's field

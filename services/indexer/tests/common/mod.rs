@@ -60,9 +60,9 @@ impl Setup {
         s
     }
 
-    pub fn spawn(&self, extra: &[(&str, &str)]) -> testkit::Service {
-        let es_url = testkit::es_url();
-        let mut env = vec![
+    /// The indexer's settings for this setup's topics, group and index prefix.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
             ("DOCSTREAM_INDEXER_TOPIC_ETDS", self.etds.as_str()),
             ("DOCSTREAM_INDEXER_TOPIC_TOBACCO", self.tobacco.as_str()),
             ("DOCSTREAM_INDEXER_TOPIC_CLUSTERS", self.clusters.as_str()),
@@ -78,10 +78,22 @@ impl Setup {
             ("DOCSTREAM_DLQ_TOPIC", self.dlq.as_str()),
             ("DOCSTREAM_GROUP_ID", self.group.as_str()),
             ("DOCSTREAM_ES_INDEX_PREFIX", self.prefix.as_str()),
-            ("DOCSTREAM_ES_URL", es_url.as_str()),
-        ];
-        env.extend_from_slice(extra);
-        testkit::Service::spawn(env!("CARGO_BIN_EXE_indexer"), &env)
+            ("DOCSTREAM_ES_URL", &testkit::es_url()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    pub fn spawn(&self, extra: &[(&str, &str)]) -> testkit::Service {
+        let mut env = self.env();
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        testkit::Service::spawn(env!("CARGO_BIN_EXE_indexer"), &refs)
     }
 
     pub async fn send(&self, topic: &str, key: &str, payload: &[u8]) {

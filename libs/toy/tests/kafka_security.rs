@@ -1,0 +1,136 @@
+//! Security against a broker that enforces it: the stack's SASL_SSL listener (TLS with
+//! the stack's CA, SCRAM-SHA-512 users). A service on the runtime (the toy) and the CLI
+//! work with the right credentials; with a wrong password, or trusting a CA that did
+//! not sign the broker's certificate, each stops at start with a message naming the
+//! setting to fix, and never prints the secret.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use testkit::run_until_exit;
+
+use common::{wait_for_output, Topics};
+
+const WRONG_PASSWORD: &str = "not-the-password-4f1c";
+
+/// The SASL_SSL settings with `change` applied.
+fn sasl_vars(change: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut vars = testkit::kafka_sasl_vars();
+    for (k, v) in change {
+        match vars.iter_mut().find(|(name, _)| name == k) {
+            Some(var) => var.1 = (*v).to_owned(),
+            None => vars.push(((*k).to_owned(), (*v).to_owned())),
+        }
+    }
+    vars
+}
+
+/// A CA of its own (openssl), which signed nothing the broker has.
+fn untrusted_ca(dir: &std::path::Path) -> String {
+    let (key, crt) = (dir.join("other.key"), dir.join("other.crt"));
+    let ok = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=not the stack CA", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(ok.success(), "openssl made no CA");
+    crt.display().to_string()
+}
+
+fn refused_clearly(stderr: &str, setting: &str, what: &str) {
+    assert!(
+        stderr.contains("refused the connection") && stderr.contains(setting),
+        "{what}: the message does not name {setting}:\n{stderr}"
+    );
+    for secret in [WRONG_PASSWORD, "docstream-scram-secret"] {
+        assert!(
+            !stderr.contains(secret),
+            "{what}: a secret printed:\n{stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sasl_ssl_listener_takes_the_right_credentials_and_refuses_others_clearly() {
+    let t = Topics::create(2).await;
+    let toy = env!("CARGO_BIN_EXE_toy-upper");
+    let cli = testkit::workspace_binary("docstream");
+    let own = [
+        ("DOCSTREAM_INPUT_TOPICS", t.input.as_str()),
+        ("DOCSTREAM_OUTPUT_TOPIC", t.output.as_str()),
+        ("DOCSTREAM_DLQ_TOPIC", t.dlq.as_str()),
+        ("DOCSTREAM_GROUP_ID", t.group.as_str()),
+    ];
+    let with = |change: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut v = sasl_vars(change);
+        v.extend(own.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        v
+    };
+
+    // the right credentials: the service consumes and produces through SASL_SSL
+    t.produce("sec", 0..50).await;
+    let right = with(&[]);
+    let refs: Vec<(&str, &str)> = right
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let service = testkit::Service::spawn(toy, &refs);
+    wait_for_output(&t.output, 2, 50, Duration::from_secs(90));
+    let (ok, err) = run_until_exit(
+        &cli,
+        &["topics", "plan", "--file", "../../topics.yaml"],
+        &right,
+    );
+    assert!(ok, "the CLI with the right credentials failed:\n{err}");
+    drop(service);
+
+    // a wrong password: the service and the CLI stop at start, naming the setting
+    let wrong = with(&[("DOCSTREAM_KAFKA_SASL_PASSWORD", WRONG_PASSWORD)]);
+    let (ok, err) = run_until_exit(toy, &[], &wrong);
+    assert!(!ok, "the service ran with a wrong password");
+    refused_clearly(
+        &err,
+        "DOCSTREAM_KAFKA_SASL_PASSWORD",
+        "service, wrong password",
+    );
+    let (ok, err) = run_until_exit(
+        &cli,
+        &["topics", "plan", "--file", "../../topics.yaml"],
+        &wrong,
+    );
+    assert!(!ok, "the CLI ran with a wrong password");
+    refused_clearly(&err, "DOCSTREAM_KAFKA_SASL_PASSWORD", "CLI, wrong password");
+
+    // a CA that did not sign the broker's certificate: the same, naming the CA setting
+    let dir = std::env::temp_dir().join(testkit::unique("untrusted-ca"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let ca = untrusted_ca(&dir);
+    let untrusted = with(&[("DOCSTREAM_KAFKA_SSL_CA_LOCATION", &ca)]);
+    let (ok, err) = run_until_exit(toy, &[], &untrusted);
+    assert!(!ok, "the service trusted a broker its CA did not sign");
+    refused_clearly(
+        &err,
+        "DOCSTREAM_KAFKA_SSL_CA_LOCATION",
+        "service, untrusted certificate",
+    );
+    let (ok, err) = run_until_exit(
+        &cli,
+        &["topics", "plan", "--file", "../../topics.yaml"],
+        &untrusted,
+    );
+    assert!(!ok, "the CLI trusted a broker its CA did not sign");
+    refused_clearly(
+        &err,
+        "DOCSTREAM_KAFKA_SSL_CA_LOCATION",
+        "CLI, untrusted certificate",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
