@@ -180,6 +180,10 @@ struct Fault {
     /// The phase's end: recovered and settled (documents written until then are its).
     end: f64,
     dead_letters: i64,
+    /// The signals not back at 90% when the timeout passed, with their rates.
+    stragglers: Vec<String>,
+    /// Services that exited on their own during the phase and were restarted.
+    restarts: usize,
 }
 
 struct Chaos {
@@ -206,38 +210,72 @@ impl Chaos {
             .unwrap_or(0)
     }
 
+    /// Restarts any service that exited on its own, at once, under the same instance
+    /// id (what Kubernetes does with a crashed container); counted on the fault.
+    fn supervise(&mut self, f: &mut Fault) -> Result<()> {
+        for p in self.procs.values_mut() {
+            if let Some(status) = p.exited() {
+                println!("          {} exited ({status}); restarted", p.name);
+                f.restarts += 1;
+                p.restart(false)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A signal's rate before the fault and its recovery after the restore.
+    fn judge(&self, signal: &str, f: &Fault) -> (f64, Option<f64>) {
+        let series = self.series.lock().expect("series");
+        let samples = series.get(signal).map(Vec::as_slice).unwrap_or(&[]);
+        let before = measure::rate(samples, f.at - 10.0, f.at).unwrap_or(0.0);
+        let window = measure::window_for(before);
+        let recovery = measure::recovery(samples, f.restored, before, window);
+        (before, recovery.map(|d| d.as_secs_f64()))
+    }
+
     /// Waits until every signal has recovered from `restored` (the slowest counts),
     /// or the timeout; then the settle time.
-    fn await_recovery(&self, f: &mut Fault) {
+    fn await_recovery(&mut self, f: &mut Fault) -> Result<()> {
         let deadline = Instant::now() + self.timeout;
         loop {
-            let series = self.series.lock().expect("series").clone();
-            let mut worst: Option<(String, f64)> = None;
-            let mut all = true;
-            for s in &f.signals {
-                let samples = series.get(s).map(Vec::as_slice).unwrap_or(&[]);
-                let before = measure::rate(samples, f.at - 10.0, f.at).unwrap_or(0.0);
-                let window = measure::window_for(before);
-                match measure::recovery(samples, f.restored, before, window) {
-                    Some(d) => {
-                        let d = d.as_secs_f64();
-                        if worst.as_ref().is_none_or(|w| d > w.1) {
-                            worst = Some((s.clone(), d));
-                        }
-                    }
-                    None => all = false,
-                }
-            }
-            if all {
-                f.recovery = worst;
+            self.supervise(f)?;
+            let judged: Vec<(&String, f64, Option<f64>)> = f
+                .signals
+                .iter()
+                .map(|s| {
+                    let (before, r) = self.judge(s, f);
+                    (s, before, r)
+                })
+                .collect();
+            if judged.iter().all(|j| j.2.is_some()) {
+                f.recovery = judged
+                    .iter()
+                    .filter_map(|(s, _, r)| Some(((*s).clone(), (*r)?)))
+                    .max_by(|a, b| a.1.total_cmp(&b.1));
                 break;
             }
             if Instant::now() > deadline {
+                let series = self.series.lock().expect("series").clone();
+                let now = self.now();
+                f.stragglers = judged
+                    .iter()
+                    .filter(|j| j.2.is_none())
+                    .map(|(s, before, _)| {
+                        let samples = series.get(*s).map(Vec::as_slice).unwrap_or(&[]);
+                        let after = measure::rate(samples, now - 10.0, now).unwrap_or(0.0);
+                        format!("{s} (before {before:.1}/s, last 10 s {after:.1}/s)")
+                    })
+                    .collect();
                 break;
             }
             std::thread::sleep(Duration::from_millis(250));
         }
-        std::thread::sleep(self.settle);
+        let settled = Instant::now() + self.settle;
+        while Instant::now() < settled {
+            self.supervise(f)?;
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        Ok(())
     }
 
     fn run_fault(
@@ -260,15 +298,18 @@ impl Chaos {
             recovery: None,
             end: 0.0,
             dead_letters: 0,
+            stragglers: Vec::new(),
+            restarts: 0,
         };
-        self.await_recovery(&mut f);
+        self.await_recovery(&mut f)?;
         f.end = self.now();
         f.dead_letters = self.latest("dead-letters") - dead;
         match &f.recovery {
             Some((s, d)) => println!("          recovered in {d:.1} s ({s})"),
             None => println!(
-                "          NOT recovered within {} s",
-                self.timeout.as_secs()
+                "          NOT recovered within {} s: {}",
+                self.timeout.as_secs(),
+                f.stragglers.join(", ")
             ),
         }
         Ok(f)
@@ -671,8 +712,8 @@ fn report(written: &Written, found: &Found, faults: &[Fault]) {
     }
     println!();
     println!(
-        "{:<78} {:>5} {:>6} {:>6} {:>5} {:>10}",
-        "fault", "lost", "stale", "twice", "dlq", "recovery"
+        "{:<78} {:>5} {:>6} {:>6} {:>5} {:>9} {:>10}",
+        "fault", "lost", "stale", "twice", "dlq", "restarts", "recovery"
     );
     for (i, f) in faults.iter().enumerate() {
         let rec = f
@@ -681,8 +722,8 @@ fn report(written: &Written, found: &Found, faults: &[Fault]) {
             .map(|r| format!("{:.1} s", r.1))
             .unwrap_or("none".into());
         println!(
-            "{:<78} {:>5} {:>6} {:>6} {:>5} {:>10}",
-            f.name, per[i].0, per[i].1, per[i].2, f.dead_letters, rec
+            "{:<78} {:>5} {:>6} {:>6} {:>5} {:>9} {:>10}",
+            f.name, per[i].0, per[i].1, per[i].2, f.dead_letters, f.restarts, rec
         );
     }
     let k = faults.len();

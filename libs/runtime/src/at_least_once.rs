@@ -157,6 +157,7 @@ impl<P: Processor> Loop<P> {
                 p = self.permits.clone().acquire_many_owned(n) => break p.map_err(|_| Ok(())),
                 m = s.consumer.recv() => match m {
                     Ok(m) => overflow.push_back(m.detach()),
+                    Err(e) if crate::error::is_fatal_consumer_error(&e) => break Err(Err(e.into())),
                     Err(e) => tracing::warn!(error = %e, "consumer error"),
                 },
             }
@@ -193,6 +194,10 @@ impl<P: Processor> Loop<P> {
             };
             let mut msg = match msg {
                 Ok(m) => m,
+                Err(e) if crate::error::is_fatal_consumer_error(&e) => {
+                    tracing::error!(error = %e, "the consumer failed for good; stopping");
+                    break Err(e.into());
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "consumer error");
                     continue;

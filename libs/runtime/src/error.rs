@@ -36,3 +36,12 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A consumer error librdkafka calls fatal: this consumer can do nothing more (a
+/// static member fenced by another with its instance id, after a broker restart, for
+/// one). The service must exit, so that its restart joins the group afresh; logging it
+/// and carrying on left a process that consumed nothing, forever (found by
+/// `loadtest chaos`).
+pub(crate) fn is_fatal_consumer_error(e: &rdkafka::error::KafkaError) -> bool {
+    matches!(e, rdkafka::error::KafkaError::MessageConsumptionFatal(_))
+}

@@ -125,6 +125,12 @@ pub(crate) async fn run<P: Processor>(
                         () = shutdown.cancelled() => break,
                         r = tokio::time::timeout(wait, consumer.recv()) => match r {
                             Err(_) => break,
+                            Ok(Err(e)) if crate::error::is_fatal_consumer_error(&e) => {
+                                // the open transaction is aborted by the broker, or
+                                // fenced by the restarted instance's first one
+                                tracing::error!(error = %e, "the consumer failed for good; stopping");
+                                return Err(e.into());
+                            }
                             Ok(Err(e)) => { tracing::warn!(error = %e, "consumer error"); continue; }
                             Ok(Ok(m)) => m.detach(),
                         },

@@ -19,6 +19,9 @@ pub enum Error {
         status: u16,
         settings: &'static str,
     },
+    /// The engine's `https://` certificate is not signed by a trusted CA.
+    #[error("TLS to the search engine at {url} failed ({reason}): check DOCSTREAM_ES_CA_LOCATION (the CA that signed the engine's certificate)")]
+    Tls { url: String, reason: String },
     #[error("invalid setting {name}: {reason}")]
     Setting { name: String, reason: String },
     #[error("{0}")]

@@ -20,6 +20,9 @@ pub struct EngineSettings {
     pub password: Option<Secret>,
     /// `DOCSTREAM_ES_API_KEY`: an encoded API key (`base64(id:key)`), instead of basic.
     pub api_key: Option<Secret>,
+    /// `DOCSTREAM_ES_CA_LOCATION`: a PEM file of the CA(s) that signed an `https://`
+    /// engine's certificate (unset: the system's roots).
+    pub ca_location: Option<String>,
     /// `DOCSTREAM_ES_INDEX_PREFIX` (default `docstream`): aliases are
     /// `<prefix>-etds` and `<prefix>-tobacco`.
     pub index_prefix: String,
@@ -61,6 +64,7 @@ impl EngineSettings {
             username: get("USERNAME"),
             password: get("PASSWORD").map(Secret::new),
             api_key: get("API_KEY").map(Secret::new),
+            ca_location: get("CA_LOCATION"),
             index_prefix: prefix,
             shards,
             replicas: u32::try_from(number("REPLICAS", 0)?).unwrap_or(0),
@@ -76,7 +80,16 @@ impl EngineSettings {
     /// [`Error::Credentials`] naming the settings to fix; an engine that does not
     /// answer is [`Error::Unreachable`] (the caller may wait for it).
     pub async fn check_access(&self, es: &Elasticsearch) -> Result<()> {
-        let status = es.info().send().await?.status_code().as_u16();
+        let status = match es.info().send().await {
+            Ok(r) => r.status_code().as_u16(),
+            Err(e) if is_certificate_error(&e) => {
+                return Err(Error::Tls {
+                    url: self.url.clone(),
+                    reason: chain(&e),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
         if status != 401 && status != 403 {
             return Ok(());
         }
@@ -103,6 +116,16 @@ impl EngineSettings {
         let mut builder = TransportBuilder::new(SingleNodeConnectionPool::new(url))
             .timeout(self.timeout)
             .disable_proxy();
+        if let Some(path) = &self.ca_location {
+            let setting = |reason: String| Error::Setting {
+                name: "DOCSTREAM_ES_CA_LOCATION".into(),
+                reason,
+            };
+            let pem = std::fs::read(path).map_err(|e| setting(format!("read {path}: {e}")))?;
+            let ca = elasticsearch::cert::Certificate::from_pem(&pem)
+                .map_err(|e| setting(format!("{path} is not a PEM certificate: {e}")))?;
+            builder = builder.cert_validation(elasticsearch::cert::CertificateValidation::Full(ca));
+        }
         if let Some(key) = &self.api_key {
             builder = builder.auth(Credentials::EncodedApiKey(key.expose().to_owned()));
         } else if let Some(user) = &self.username {
@@ -119,6 +142,24 @@ impl EngineSettings {
         })?;
         Ok(Elasticsearch::new(transport))
     }
+}
+
+/// The error and its causes, one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
+}
+
+/// Whether a request failed on the engine's TLS certificate (rustls names it so:
+/// `invalid peer certificate: UnknownIssuer`).
+fn is_certificate_error(e: &elasticsearch::Error) -> bool {
+    chain(e).to_ascii_lowercase().contains("certificate")
 }
 
 #[cfg(test)]

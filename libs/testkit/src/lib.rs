@@ -56,12 +56,19 @@ pub fn kafka_sasl_vars() -> Vec<(String, String)> {
 }
 
 /// The `DOCSTREAM_ES_*` variables that reach the local stack's secured engine node
-/// (`opensearch_secure`: the security plugin, basic authentication).
+/// (`opensearch_secure`: the security plugin, HTTPS with the stack's CA, basic
+/// authentication).
 pub fn engine_secure_vars() -> Vec<(String, String)> {
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.stack/opensearch_secure/config/root-ca.pem");
     [
         (
             "DOCSTREAM_ES_URL",
-            var("STACK_ENGINE_SECURE_URL", "http://127.0.0.1:9210"),
+            var("STACK_ENGINE_SECURE_URL", "https://127.0.0.1:9210"),
+        ),
+        (
+            "DOCSTREAM_ES_CA_LOCATION",
+            var("STACK_ENGINE_CA", &ca.display().to_string()),
         ),
         (
             "DOCSTREAM_ES_USERNAME",
@@ -75,6 +82,27 @@ pub fn engine_secure_vars() -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
+}
+
+/// A CA certificate of its own (made by openssl in a fresh temporary folder) that
+/// signed nothing the stack's servers have: its path, for untrusted-certificate tests.
+pub fn untrusted_ca() -> String {
+    let dir = std::env::temp_dir().join(unique("untrusted-ca"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (key, crt) = (dir.join("ca.key"), dir.join("ca.crt"));
+    let ok = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=not the stack CA", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(ok.success(), "openssl made no CA");
+    crt.display().to_string()
 }
 
 /// Base URL of the Elasticsearch-API engine of the local stack.

@@ -4,7 +4,10 @@
 //! `withdrawn` set true, the timestamp bumped); its tombstone goes down every topic
 //! (raw, processed, summaries), the indexer deletes it, the other stays searchable, and
 //! a late summary of the withdrawn one (a piece in flight) does not bring it back
-//! into search.
+//! into search. The keyed topics are compacted (as `topics.yaml` makes them, with
+//! segments rolled every second so the log cleaner works within the test): at the
+//! end raw and processed hold nothing of the withdrawn document, not even its
+//! tombstone.
 
 use std::time::{Duration, Instant};
 
@@ -58,7 +61,19 @@ async fn a_withdrawn_document_leaves_search_and_every_topic_carries_its_tombston
         testkit::unique("wd-summaries"),
         testkit::unique("wd-dlq"),
     );
-    testkit::create_topics(&[(&raw, 1), (&processed, 1), (&summaries, 1), (&dlq, 1)]).await;
+    // compacted like topics.yaml's keyed topics; small segments and a short tombstone
+    // retention so the broker's cleaner (every 15 s) forgets within the test
+    testkit::create_topics_with(
+        &[(&raw, 1), (&processed, 1), (&summaries, 1)],
+        &[
+            ("cleanup.policy", "compact"),
+            ("segment.ms", "1000"),
+            ("min.cleanable.dirty.ratio", "0.01"),
+            ("delete.retention.ms", "1000"),
+        ],
+    )
+    .await;
+    testkit::create_topics(&[(&dlq, 1)]).await;
     let prefix = testkit::unique_ident("wd");
     let pool = MySqlPoolOptions::new()
         .max_connections(2)
@@ -187,4 +202,49 @@ async fn a_withdrawn_document_leaves_search_and_every_topic_carries_its_tombston
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(searchable(&alias).await, ["tobacco:wd2"]);
+
+    // compaction forgets the withdrawn document: its record and then its tombstone
+    // leave raw and processed (the late summary is the newest value of its key in
+    // summaries, so compaction rightly keeps that one). Tombstones of a document that
+    // never existed roll the segments (the cleaner skips the active one) and pass
+    // harmlessly through the pipeline.
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let mut n = 0;
+    loop {
+        n += 1;
+        producer
+            .send(
+                rdkafka::producer::FutureRecord::<str, [u8]>::to(&raw)
+                    .key(&format!("tobacco:roll{n}")),
+                Duration::from_secs(30),
+            )
+            .await
+            .map_err(|(e, _)| e)
+            .expect("roll");
+        let left: Vec<(String, usize)> = [&raw, &processed]
+            .iter()
+            .map(|topic| {
+                let records = testkit::Read::partitions(1)
+                    .timeout(Duration::from_secs(2))
+                    .until(topic, |_| false);
+                let wd1 = records.iter().filter(|m| m.key == "tobacco:wd1").count();
+                ((*topic).clone(), wd1)
+            })
+            .collect();
+        if left.iter().all(|(_, c)| *c == 0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "records of the withdrawn document still in {left:?}"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    // and the document that stays is still there
+    let kept = testkit::Read::partitions(1)
+        .timeout(Duration::from_secs(2))
+        .until(&processed, |r| r.iter().any(|m| m.key == "tobacco:wd2"));
+    assert!(kept
+        .iter()
+        .any(|m| m.key == "tobacco:wd2" && !m.payload.is_empty()));
 }

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use testkit::run_until_exit;
@@ -25,24 +24,6 @@ fn sasl_vars(change: &[(&str, &str)]) -> Vec<(String, String)> {
         }
     }
     vars
-}
-
-/// A CA of its own (openssl), which signed nothing the broker has.
-fn untrusted_ca(dir: &std::path::Path) -> String {
-    let (key, crt) = (dir.join("other.key"), dir.join("other.crt"));
-    let ok = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args(["-subj", "/CN=not the stack CA", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&crt)
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl");
-    assert!(ok.success(), "openssl made no CA");
-    crt.display().to_string()
 }
 
 fn refused_clearly(stderr: &str, setting: &str, what: &str) {
@@ -110,9 +91,7 @@ async fn the_sasl_ssl_listener_takes_the_right_credentials_and_refuses_others_cl
     refused_clearly(&err, "DOCSTREAM_KAFKA_SASL_PASSWORD", "CLI, wrong password");
 
     // a CA that did not sign the broker's certificate: the same, naming the CA setting
-    let dir = std::env::temp_dir().join(testkit::unique("untrusted-ca"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let ca = untrusted_ca(&dir);
+    let ca = testkit::untrusted_ca();
     let untrusted = with(&[("DOCSTREAM_KAFKA_SSL_CA_LOCATION", &ca)]);
     let (ok, err) = run_until_exit(toy, &[], &untrusted);
     assert!(!ok, "the service trusted a broker its CA did not sign");
@@ -132,5 +111,4 @@ async fn the_sasl_ssl_listener_takes_the_right_credentials_and_refuses_others_cl
         "DOCSTREAM_KAFKA_SSL_CA_LOCATION",
         "CLI, untrusted certificate",
     );
-    std::fs::remove_dir_all(&dir).ok();
 }

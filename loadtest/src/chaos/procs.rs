@@ -95,6 +95,13 @@ impl Proc {
         )
     }
 
+    /// Whether the process has exited on its own (and how).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
     /// SIGKILL, and wait until it is gone.
     pub fn kill(&mut self) -> Result<()> {
         if let Some(mut c) = self.child.take() {

@@ -61,7 +61,9 @@ async fn ensure_layout(
                 tracing::warn!(error = %e, ?delay, "search engine unreachable; waiting");
                 tokio::time::sleep(delay).await;
             }
-            Err(e @ searchindex::Error::Credentials { .. }) => return Err(e.into()),
+            Err(e @ (searchindex::Error::Credentials { .. } | searchindex::Error::Tls { .. })) => {
+                return Err(e.into())
+            }
             Err(e) => return Err(e).context("set up the index layout"),
         }
     }

@@ -1,35 +1,32 @@
-//! The search engine's credentials against a node that enforces them: the stack's
-//! `opensearch_secure` (OpenSearch's security plugin, basic authentication). The
-//! indexer and the CLI work with the right user and password; with a wrong password
-//! each stops at start with a message naming the settings, never printing a secret.
+//! The search engine's credentials and certificate against a node that enforces
+//! them: the stack's `opensearch_secure` (OpenSearch's security plugin: HTTPS with the
+//! stack's CA, basic authentication). The indexer and the CLI work with the right CA,
+//! user and password; with a wrong password, none, or a CA that did not sign the
+//! engine's certificate, each stops at start with a message naming the settings,
+//! never printing a secret.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::{tobacco, Setup};
-use elasticsearch::auth::Credentials;
-use elasticsearch::http::transport::{SingleNodeConnectionPool, TransportBuilder};
-use elasticsearch::{Elasticsearch, GetParts};
+use elasticsearch::GetParts;
 use serde_json::Value;
 
 const WRONG_PASSWORD: &str = "not-the-engine-password-81b2";
 
-fn with_password(password: Option<&str>) -> Vec<(String, String)> {
+/// The secured node's settings with one changed.
+fn changed(name: &str, value: &str) -> Vec<(String, String)> {
     testkit::engine_secure_vars()
         .into_iter()
-        .map(|(k, v)| match (k.as_str(), password) {
-            ("DOCSTREAM_ES_PASSWORD", Some(p)) => (k, p.to_owned()),
-            _ => (k, v),
+        .map(|(k, v)| {
+            if k == name {
+                (k, value.to_owned())
+            } else {
+                (k, v)
+            }
         })
         .collect()
-}
-
-fn var<'a>(vars: &'a [(String, String)], name: &str) -> &'a str {
-    vars.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default()
 }
 
 fn refused_clearly(stderr: &str, what: &str) {
@@ -49,7 +46,7 @@ fn refused_clearly(stderr: &str, what: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_secured_engine_takes_the_right_password_and_refuses_a_wrong_one_clearly() {
     let s = Setup::new().await;
-    let right = with_password(None);
+    let right = testkit::engine_secure_vars();
     let env = |vars: &[(String, String)]| -> Vec<(String, String)> {
         let mut all = s.env();
         all.push(("DOCSTREAM_KAFKA_BROKERS".into(), testkit::kafka_brokers()));
@@ -69,16 +66,10 @@ async fn the_secured_engine_takes_the_right_password_and_refuses_a_wrong_one_cle
         &tobacco("sec1", "Guarded", "2001-02-03"),
     )
     .await;
-    let transport = TransportBuilder::new(SingleNodeConnectionPool::new(
-        var(&right, "DOCSTREAM_ES_URL").parse().expect("url"),
-    ))
-    .auth(Credentials::Basic(
-        var(&right, "DOCSTREAM_ES_USERNAME").to_owned(),
-        var(&right, "DOCSTREAM_ES_PASSWORD").to_owned(),
-    ))
-    .build()
-    .expect("transport");
-    let secure = Elasticsearch::new(transport);
+    let secure = searchindex::EngineSettings::from_vars(&right.iter().cloned().collect())
+        .expect("settings")
+        .client()
+        .expect("client");
     let alias = s.alias("tobacco");
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut found = None;
@@ -107,7 +98,7 @@ async fn the_secured_engine_takes_the_right_password_and_refuses_a_wrong_one_cle
     assert!(ok, "the CLI with the right password failed:\n{err}");
 
     // a wrong password: the indexer and the CLI stop at start, naming the settings
-    let wrong = with_password(Some(WRONG_PASSWORD));
+    let wrong = changed("DOCSTREAM_ES_PASSWORD", WRONG_PASSWORD);
     let indexer = env!("CARGO_BIN_EXE_indexer");
     let (ok, err) = testkit::run_until_exit(indexer, &[], &env(&wrong));
     assert!(!ok, "the indexer ran with a wrong password");
@@ -118,10 +109,35 @@ async fn the_secured_engine_takes_the_right_password_and_refuses_a_wrong_one_cle
     // and no credentials at all: the same, saying none were set
     let none: Vec<(String, String)> = right
         .iter()
-        .filter(|(k, _)| k == "DOCSTREAM_ES_URL")
+        .filter(|(k, _)| {
+            !k.starts_with("DOCSTREAM_ES_USERNAME") && !k.starts_with("DOCSTREAM_ES_PASSWORD")
+        })
         .cloned()
         .collect();
     let (ok, err) = testkit::run_until_exit(&cli, &["search", "Guarded"], &with_prefix(&none));
     assert!(!ok, "the CLI searched without credentials");
     assert!(err.contains("none set"), "{err}");
+
+    // a CA that did not sign the engine's certificate: both stop, naming the CA setting
+    let untrusted = changed("DOCSTREAM_ES_CA_LOCATION", &testkit::untrusted_ca());
+    for (what, program, args, vars) in [
+        ("indexer", indexer.to_owned(), vec![], env(&untrusted)),
+        (
+            "CLI",
+            cli.clone(),
+            vec!["search", "Guarded"],
+            with_prefix(&untrusted),
+        ),
+    ] {
+        let (ok, err) = testkit::run_until_exit(&program, &args, &vars);
+        assert!(!ok, "the {what} trusted an engine its CA did not sign");
+        assert!(
+            err.contains("TLS to the search engine") && err.contains("DOCSTREAM_ES_CA_LOCATION"),
+            "{what}: the message does not name the CA setting:\n{err}"
+        );
+        assert!(
+            !err.contains("docstream-engine-secret"),
+            "{what}: a secret printed"
+        );
+    }
 }

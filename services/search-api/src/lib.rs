@@ -906,7 +906,9 @@ pub async fn serve(vars: &Vars) -> Result<()> {
     // credentials refused: stop at start, naming the settings (an engine that does
     // not answer yet is waited for by every request instead)
     match s.engine.check_access(&es).await {
-        Err(e @ searchindex::Error::Credentials { .. }) => return Err(e.into()),
+        Err(e @ (searchindex::Error::Credentials { .. } | searchindex::Error::Tls { .. })) => {
+            return Err(e.into())
+        }
         Err(e) => tracing::warn!(error = %e, "search engine not answering at start"),
         Ok(()) => {}
     }
