@@ -20,6 +20,9 @@ use settings::KafkaSettings;
 
 pub(crate) type GroupConsumer = StreamConsumer<RuntimeContext>;
 
+/// How long the check of the Kafka security settings at start waits for the brokers.
+pub(crate) const KAFKA_ACCESS_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Builds the group consumer with the runtime's context.
 pub(crate) fn group_consumer(
     config: &RuntimeConfig,

@@ -63,9 +63,6 @@ pub use shutdown::shutdown_on_signals;
 pub use source::{serve_source, Mode, SourceContext};
 pub use telemetry::{init_tracing, serve_http, Health};
 
-/// How long the check of the Kafka security settings at start waits for the brokers.
-pub(crate) const KAFKA_ACCESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// Runs a service until SIGTERM or SIGINT: tracing, the HTTP server for `/metrics`,
 /// `/livez` and `/readyz`, and the consume loop. What a service's `main` calls.
 pub async fn serve<P: Processor>(config: RuntimeConfig, processor: P) -> Result<()> {
@@ -81,7 +78,7 @@ pub async fn serve_with_metrics<P: Processor>(
 ) -> Result<()> {
     // TLS or SASL refused: stop at start and say which setting (a broker that does
     // not answer yet is not refused: the clients retry)
-    config.kafka.check_access(KAFKA_ACCESS_TIMEOUT)?;
+    config.kafka.check_access(clients::KAFKA_ACCESS_TIMEOUT)?;
     metrics.start_topics(&config.input_topics);
     let shutdown = shutdown_on_signals();
     let health = Health::default();

@@ -80,7 +80,7 @@ where
     E: fmt::Display,
 {
     let kafka = KafkaSettings::from_vars(vars);
-    kafka.check_access(crate::KAFKA_ACCESS_TIMEOUT)?;
+    kafka.check_access(crate::clients::KAFKA_ACCESS_TIMEOUT)?;
     let shutdown = shutdown_on_signals();
     let metrics = Metrics::new(name);
     // at zero from the start: a source that never reads is still a series the alert
