@@ -315,6 +315,14 @@ impl Chaos {
         Ok(f)
     }
 
+    /// Stops a server of the stack for `secs`, then starts it; returns when it is back.
+    fn outage(&self, component: &str, secs: u64) -> Result<f64> {
+        self.stack.down(component)?;
+        std::thread::sleep(Duration::from_secs(secs));
+        self.stack.up(component)?;
+        Ok(self.now())
+    }
+
     fn kill(&mut self, service: &str, new_id: bool) -> Result<f64> {
         let p = self.procs.get_mut(service).expect("a known service");
         p.kill()?;
@@ -594,12 +602,7 @@ fn inject_all(
                 format!("search engine stopped for {engine_down} s"),
                 "engine",
                 vec!["indexer".into()],
-                |c| {
-                    c.stack.down("opensearch")?;
-                    std::thread::sleep(Duration::from_secs(engine_down));
-                    c.stack.up("opensearch")?;
-                    Ok(c.now())
-                },
+                |c| c.outage("opensearch", engine_down),
             )?),
             "databases" => {
                 for (db, source) in [("mariadb", "tobacco-source"), ("ferretdb", "etd-source")] {
@@ -607,12 +610,7 @@ fn inject_all(
                         format!("{db} stopped for {db_down} s under {source}"),
                         "database",
                         vec![source.into()],
-                        |c| {
-                            c.stack.down(db)?;
-                            std::thread::sleep(Duration::from_secs(db_down));
-                            c.stack.up(db)?;
-                            Ok(c.now())
-                        },
+                        |c| c.outage(db, db_down),
                     )?);
                 }
             }

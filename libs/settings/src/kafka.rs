@@ -83,8 +83,8 @@ impl KafkaSettings {
         c
     }
 
-    /// With TLS or SASL: asks the brokers for metadata once (within `timeout`) and fails
-    /// if they refuse the certificate or the credentials, so a service or command stops
+    /// With TLS or SASL: asks the brokers for metadata until they answer or refuse
+    /// (within `timeout`) and fails if they refuse the certificate or the credentials, so a service or command stops
     /// at start with the setting to fix instead of retrying forever. Brokers that do
     /// not answer at all are not refused: the caller starts and its clients retry.
     /// Plaintext is not checked (nothing to refuse).
