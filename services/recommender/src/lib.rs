@@ -4,7 +4,8 @@
 //!
 //! 1. `logs` (keyed by session) → per session its recent clicks (`recommend::stream::
 //!    sessions`) → the signals each click makes (`…::signals`), produced to the internal topic
-//!    `recommender-pairs` keyed by the document they change: the repartition.
+//!    `recommender-pairs` keyed by the document they change: the repartition. A
+//!    transaction's signals go grouped, one message per key at its commit.
 //!    `clusters` → each document's cluster membership, to the same topic keyed by
 //!    cluster.
 //! 2. `recommender-pairs` (keyed by document, cluster or query) → per document its
@@ -34,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use settings::{parse, var, KafkaSettings, Vars};
 use sha2::{Digest, Sha256};
 
-use recommend::stream::signals::Signal;
+use recommend::stream::signals::{Outbox, Signal};
 use recommend::stream::{scores, sessions};
 
 /// Why the recommender would not start.
@@ -243,11 +244,44 @@ pub fn recommendation(id: DocId, related: &[(String, f32, String)]) -> Recommend
     }
 }
 
+/// Signals in one message on the internal topic, at most: 1,000 of ~150 bytes stay far
+/// below the broker's 1 MB.
+pub const SIGNALS_PER_MESSAGE: usize = 1000;
+
+/// A message of the internal topic: its key's signals, in order, as a JSON array.
+pub fn encode_signals(signals: &[Signal]) -> Vec<u8> {
+    serde_json::to_vec(signals).unwrap_or_default()
+}
+
+/// The signals of a message of the internal topic: a JSON array of them, or one
+/// signal alone (as the first version wrote them), all for the same key.
+pub fn decode_signals(payload: &[u8]) -> Result<Vec<Signal>, String> {
+    let first = payload.iter().find(|b| !b.is_ascii_whitespace());
+    let signals: Vec<Signal> = if first == Some(&b'[') {
+        serde_json::from_slice(payload)
+    } else {
+        serde_json::from_slice(payload).map(|s| vec![s])
+    }
+    .map_err(|e| format!("not a signal: {e}"))?;
+    let Some(key) = signals.first().map(Signal::key) else {
+        return Err("not a signal: an empty list".into());
+    };
+    if let Some(other) = signals.iter().find(|s| s.key() != key) {
+        return Err(format!(
+            "signals for {key} and {} in one message",
+            other.key()
+        ));
+    }
+    Ok(signals)
+}
+
 /// Both steps, by input topic.
 pub struct Recommend {
     settings: Settings,
     sessions: store::Store<sessions::Session>,
     state: store::Store<State>,
+    /// The signals of the open transaction, sent in [`Processor::before_commit`].
+    outbox: std::sync::Mutex<Outbox>,
     metrics: Metrics,
 }
 
@@ -268,17 +302,19 @@ impl Recommend {
         Self {
             sessions: store::Store::new(kafka.clone(), settings.topics.sessions.clone()),
             state: store::Store::new(kafka.clone(), settings.topics.state.clone()),
+            outbox: std::sync::Mutex::new(Outbox::default()),
             settings,
             metrics,
         }
     }
 
-    fn signal(&self, s: &Signal) -> Outgoing {
-        Outgoing::keyed(
-            self.settings.topics.pairs.clone(),
-            s.key(),
-            serde_json::to_vec(s).unwrap_or_default(),
-        )
+    /// Signals to send with the open transaction (a processing that fails must not
+    /// call this: only what was handled is sent).
+    fn send(&self, signals: impl IntoIterator<Item = Signal>) {
+        self.outbox
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(signals);
     }
 
     /// Step 1: a log event into its session and the signals it makes.
@@ -298,12 +334,11 @@ impl Recommend {
             .partition(msg.partition, msg.offset, msg.epoch)
             .await
             .map_err(|e| transient(&e))?;
-        let Some(mut session) = part.for_offset(&e.session, msg.offset) else {
+        let Some(session) = part.update(&e.session, msg.offset) else {
             self.metrics.count("events", "replayed");
             return Ok(Output::default());
         };
-        let outcome = e.apply(&mut session, &self.settings.sessions);
-        part.put(&e.session, msg.offset, session);
+        let outcome = e.apply(session, &self.settings.sessions);
         let mut out = Vec::new();
         // every SWEEP_EVERY offsets, the sessions idle past the gap go (an idle session
         // starts again anyway), so memory follows the active sessions, not all there were
@@ -320,7 +355,7 @@ impl Recommend {
         match outcome {
             sessions::Outcome::Signals(signals) => {
                 self.metrics.count("events", "click");
-                out.extend(signals.iter().map(|s| self.signal(s)));
+                self.send(signals);
             }
             sessions::Outcome::Nothing => self.metrics.count(
                 "events",
@@ -356,39 +391,50 @@ impl Recommend {
         let payload = msg.payload.unwrap_or_default();
         let a: ClusterAssignment =
             decode(payload).map_err(|e| ProcessError::Invalid(e.to_string()))?;
-        let s = Signal::Member {
+        self.send([Signal::Member {
             cluster: a.cluster_id,
             doc: a.id.to_string(),
-        };
-        Ok(vec![self.signal(&s)].into())
+        }]);
+        Ok(Output::default())
     }
 
-    /// Step 2: a signal into its document's or cluster's state; the recommendation
-    /// when it changed, and the signals it sends on.
+    /// Step 2: a key's signals into its document's, cluster's or query's state; the
+    /// recommendation when it changed, and the signals they send on.
     async fn score(&self, msg: &Incoming<'_>) -> Result<Output, ProcessError> {
         let payload = msg
             .payload
             .ok_or_else(|| ProcessError::Invalid("not a signal: an empty message".into()))?;
-        let signal: Signal = serde_json::from_slice(payload)
-            .map_err(|e| ProcessError::Invalid(format!("not a signal: {e}")))?;
-        let key = signal.key();
+        let signals = decode_signals(payload).map_err(ProcessError::Invalid)?;
+        let key = signals[0].key();
         let mut part = self
             .state
             .partition(msg.partition, msg.offset, msg.epoch)
             .await
             .map_err(|e| transient(&e))?;
-        let Some(mut state) = part.for_offset(&key, msg.offset) else {
+        let Some(state) = part.update(&key, msg.offset) else {
             self.metrics.count("signals", "replayed");
             return Ok(Output::default());
         };
         let o = &self.settings.scores;
         let mut out = Vec::new();
-        let next = if let Signal::Member { doc, .. } = &signal {
-            scores::join(&mut state.cluster, doc, o)
-        } else if let Signal::Query { doc, time, .. } = &signal {
-            scores::opened_for(&mut state.query, doc, *time)
-        } else {
-            let next = scores::apply(&mut state.document, &signal, o);
+        let mut next = Vec::new();
+        let mut document = false;
+        let mut counts: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+        for signal in &signals {
+            next.extend(match signal {
+                Signal::Member { doc, .. } => scores::join(&mut state.cluster, doc, o),
+                Signal::Query { doc, time, .. } => scores::opened_for(&mut state.query, doc, *time),
+                other => {
+                    document = true;
+                    scores::apply(&mut state.document, other, o)
+                }
+            });
+            *counts.entry(signal_name(signal)).or_default() += 1;
+        }
+        for (name, n) in counts {
+            self.metrics.count_by("signals", name, n);
+        }
+        if document {
             let related = scores::related(&state.document, o);
             if related != state.document.published {
                 match key.parse::<DocId>() {
@@ -404,11 +450,8 @@ impl Recommend {
                 }
                 state.document.published = related;
             }
-            next
-        };
-        self.metrics.count("signals", signal_name(&signal));
-        part.put(&key, msg.offset, state);
-        out.extend(next.iter().map(|s| self.signal(s)));
+        }
+        self.send(next);
         self.metrics.set_state(
             "keys",
             "documents",
@@ -440,10 +483,26 @@ impl Processor for Recommend {
         }
     }
 
-    /// Each changed session and document state, once per transaction, to its
-    /// changelog partition.
+    /// The transaction's signals, a message per key, and each changed session and
+    /// document state, once per transaction, to its changelog partition.
     async fn before_commit(&self) -> Vec<Outgoing> {
-        let mut out = Vec::new();
+        let signals = self
+            .outbox
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain(SIGNALS_PER_MESSAGE);
+        let mut out: Vec<Outgoing> = signals
+            .into_iter()
+            .map(|(key, signals)| {
+                Outgoing::keyed(
+                    self.settings.topics.pairs.clone(),
+                    key,
+                    encode_signals(&signals),
+                )
+            })
+            .collect();
+        self.metrics
+            .count_by("signal_messages", "sent", out.len() as u64);
         for (store, topic) in [
             (
                 self.sessions.changed().await,
@@ -460,6 +519,13 @@ impl Processor for Recommend {
         out
     }
 }
+
+/// Messages per transaction by default (the runtime's is 500): a transaction's commit
+/// costs ~15 ms whatever its size, and its signals are grouped per key, so larger
+/// transactions send fewer, fuller messages through the internal topic
+/// (`loadtest recommend`: 0.06 at 500, 0.19 at 5,000, BENCHMARKS.md). The wait per
+/// transaction (`DOCSTREAM_TRANSACTION_MAX_MS`, 100 ms) still bounds the latency.
+pub const TRANSACTION_MAX_MESSAGES: usize = 5000;
 
 /// The consume loop until SIGTERM.
 pub async fn serve(vars: &Vars) -> Result<()> {
@@ -478,6 +544,9 @@ pub async fn serve(vars: &Vars) -> Result<()> {
                 "the recommender keeps state in changelogs and needs DOCSTREAM_EXACTLY_ONCE=true (its default)".into(),
             ))
         }
+    }
+    if var(vars, "DOCSTREAM_TRANSACTION_MAX_MESSAGES").is_none() {
+        config.transaction_max_messages = TRANSACTION_MAX_MESSAGES;
     }
     let metrics = Metrics::new("recommender");
     let kafka = KafkaSettings::from_vars(vars);
@@ -541,5 +610,24 @@ mod tests {
         assert_eq!(r.related.len(), 1, "a bad id is left out");
         assert_eq!(r.related[0].reason.as_deref(), Some("co-click"));
         assert_eq!(r.model, MODEL);
+    }
+
+    #[test]
+    fn a_message_of_signals_is_one_key_s_list_or_one_signal() {
+        let click = |doc: &str| Signal::Click {
+            doc: doc.into(),
+            time: 1,
+        };
+        let both = encode_signals(&[click("etd:1/2"), click("etd:1/2")]);
+        assert_eq!(decode_signals(&both).expect("a list").len(), 2);
+        let one = serde_json::to_vec(&click("etd:1/2")).expect("json");
+        assert_eq!(decode_signals(&one).expect("one"), [click("etd:1/2")]);
+        let mixed = encode_signals(&[click("etd:1/2"), click("etd:1/3")]);
+        let e = decode_signals(&mixed).expect_err("two keys");
+        assert!(e.contains("etd:1/2") && e.contains("etd:1/3"), "{e}");
+        assert!(decode_signals(b"[]").is_err());
+        assert!(decode_signals(b"{")
+            .expect_err("bad")
+            .starts_with("not a signal"));
     }
 }

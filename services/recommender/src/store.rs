@@ -64,7 +64,7 @@ impl<V> Default for Partition<V> {
     }
 }
 
-impl<V: Clone + Default> Partition<V> {
+impl<V: Default> Partition<V> {
     /// Whether the partition's state must be restored before applying `offset` under
     /// assignment `epoch`: never restored, assigned again since (another instance may
     /// have applied offsets meanwhile; a rebalance aborts the open transaction), or an
@@ -74,15 +74,30 @@ impl<V: Clone + Default> Partition<V> {
         self.epoch != Some(epoch) || self.next.is_some_and(|n| offset < n)
     }
 
-    /// The state of `key` to change for the message at `offset`; `None` when the
-    /// state already reflects it (a replay).
-    pub fn for_offset(&mut self, key: &str, offset: i64) -> Option<V> {
+    /// The state of `key` to change in place for the message at `offset`, kept as of
+    /// that offset and written to the changelog with the transaction
+    /// ([`Partition::take_changed`]); `None` when the state already reflects it (a
+    /// replay). The caller changes it only once nothing about the message can fail.
+    pub fn update(&mut self, key: &str, offset: i64) -> Option<&mut V> {
         self.next = Some(self.next.map_or(offset + 1, |n| n.max(offset + 1)));
-        match self.values.get(key) {
-            Some(e) if e.offset >= offset => None,
-            Some(e) => Some(e.state.clone()),
-            None => Some(V::default()),
+        if self.values.get(key).is_some_and(|e| e.offset >= offset) {
+            return None;
         }
+        if !self.dirty.contains(key) {
+            self.dirty.insert(key.to_owned());
+        }
+        if !self.values.contains_key(key) {
+            self.values.insert(
+                key.to_owned(),
+                Entry {
+                    offset,
+                    state: V::default(),
+                },
+            );
+        }
+        let e = self.values.get_mut(key)?;
+        e.offset = offset;
+        Some(&mut e.state)
     }
 
     /// Drops the keys whose state `keep` refuses; their names, for the changelog's
@@ -100,13 +115,6 @@ impl<V: Clone + Default> Partition<V> {
             self.dirty.remove(k);
         }
         gone
-    }
-
-    /// Keeps `state` for `key` as of `offset`, to be written to the changelog with the
-    /// transaction ([`Partition::take_changed`]).
-    pub fn put(&mut self, key: &str, offset: i64, state: V) {
-        self.values.insert(key.to_owned(), Entry { offset, state });
-        self.dirty.insert(key.to_owned());
     }
 
     /// The keys changed since the last call, with their entries (each once).
@@ -286,31 +294,38 @@ mod tests {
         let mut p: Partition<u32> = Partition::default();
         assert!(p.stale(5, 1), "never restored");
         p.epoch = Some(1);
-        let s = p.for_offset("k", 5).expect("new");
-        p.put("k", 5, s + 1);
-        p.put("k", 5, s + 2);
+        *p.update("k", 5).expect("new") += 1;
         let changed: Vec<(String, u32)> = p
             .take_changed()
             .into_iter()
             .map(|(k, e)| (k, e.state))
             .collect();
-        assert_eq!(changed, [("k".to_owned(), 2)], "once, its last value");
+        assert_eq!(changed, [("k".to_owned(), 1)], "once, its last value");
         assert!(p.take_changed().is_empty());
-        p.put("k", 5, 1);
         assert!(!p.stale(6, 1));
         assert!(!p.stale(9, 1), "a transaction marker took offsets");
         assert!(p.stale(9, 2), "assigned again");
         assert!(p.stale(3, 1), "offsets again");
-        assert_eq!(p.for_offset("k", 5), None, "already applied");
-        assert_eq!(p.for_offset("k", 6), Some(1));
-        assert_eq!(p.for_offset("other", 2), Some(0), "a key never changed");
-        p.put("old", 7, 0);
+        assert_eq!(p.update("k", 5), None, "already applied");
+        assert_eq!(p.update("k", 6).copied(), Some(1));
+        assert_eq!(
+            p.update("other", 2).copied(),
+            Some(0),
+            "a key never changed"
+        );
+        *p.update("other", 3).expect("on") = 4;
+        *p.update("old", 7).expect("new") = 0;
+        *p.update("k", 8).expect("on") += 1;
         assert_eq!(p.expire(|v| *v > 0), ["old"]);
         assert!(p.values.contains_key("k") && !p.values.contains_key("old"));
-        let changed: Vec<String> = p.take_changed().into_iter().map(|(k, _)| k).collect();
+        let changed: Vec<(String, i64, u32)> = p
+            .take_changed()
+            .into_iter()
+            .map(|(k, e)| (k, e.offset, e.state))
+            .collect();
         assert_eq!(
             changed,
-            ["k"],
+            [("k".to_owned(), 8, 2), ("other".to_owned(), 3, 4)],
             "an expired key is deleted, not written again"
         );
     }

@@ -97,7 +97,7 @@ pub struct Cluster {
 pub fn related(d: &Document, o: &Options) -> Vec<(String, f32, String)> {
     #[allow(clippy::cast_precision_loss)]
     let n_a = d.sessions.max(1) as f64;
-    let scored: Vec<(String, f64, &str)> = d
+    let scored: Vec<(&String, f64, &str)> = d
         .neighbours
         .iter()
         .map(|(id, w)| {
@@ -113,22 +113,22 @@ pub fn related(d: &Document, o: &Options) -> Vec<(String, f32, String)> {
             } else {
                 "co-click"
             };
-            (
-                id.clone(),
-                w.at(d.latest, o) * boost / (n_a * n_b).sqrt(),
-                reason,
-            )
+            (id, w.at(d.latest, o) * boost / (n_a * n_b).sqrt(), reason)
         })
         .collect();
     // ranked by the score as published (f32): sums added in another order differ in
     // their last bits, which must not reorder ties on another instance
     #[allow(clippy::cast_possible_truncation)]
-    let mut out: Vec<(String, f32, String)> = scored
+    let mut ranked: Vec<(&String, f32, &str)> = scored
         .into_iter()
-        .map(|(id, s, r)| (id, s as f32, r.to_owned()))
+        .map(|(id, s, r)| (id, s as f32, r))
         .collect();
-    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    out.truncate(o.related);
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    ranked.truncate(o.related);
+    let mut out: Vec<(String, f32, String)> = ranked
+        .into_iter()
+        .map(|(id, s, r)| (id.clone(), s, r.to_owned()))
+        .collect();
     // content neighbours all score 0: by id, the same whichever member joined first
     let mut content: Vec<&String> = d.content.iter().collect();
     content.sort();

@@ -3,6 +3,8 @@
 //! that state lives in one partition: the repartition step of a Kafka Streams
 //! aggregation.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// One change to a document's (or a cluster's) state.
@@ -52,6 +54,52 @@ impl Signal {
     }
 }
 
+/// Signals on their way to the internal topic, grouped by the key they change, each
+/// key's in the order they were made: a transaction's signals for one document travel
+/// together as one message (a combiner before the shuffle, as a map-reduce job has),
+/// so the repartition costs a message per changed key per transaction, not one per
+/// signal, and the other side reads each key's state once for all of them.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    by_key: BTreeMap<String, Vec<Signal>>,
+    signals: usize,
+}
+
+impl Outbox {
+    /// Adds signals, after those of their keys already waiting.
+    pub fn extend(&mut self, signals: impl IntoIterator<Item = Signal>) {
+        for s in signals {
+            self.by_key.entry(s.key()).or_default().push(s);
+            self.signals += 1;
+        }
+    }
+
+    /// Signals waiting.
+    pub fn len(&self) -> usize {
+        self.signals
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.signals == 0
+    }
+
+    /// Everything waiting, by key (in key order), in messages of at most `per_message`
+    /// signals (at least 1), so that no message outgrows the broker's limit.
+    pub fn drain(&mut self, per_message: usize) -> Vec<(String, Vec<Signal>)> {
+        self.signals = 0;
+        let mut out = Vec::new();
+        for (key, mut signals) in std::mem::take(&mut self.by_key) {
+            while signals.len() > per_message.max(1) {
+                let rest = signals.split_off(per_message.max(1));
+                out.push((key.clone(), signals));
+                signals = rest;
+            }
+            out.push((key, signals));
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +114,27 @@ mod tests {
         assert!(json.contains(r#""signal":"member""#), "{json}");
         assert_eq!(serde_json::from_str::<Signal>(&json).expect("back"), s);
         assert_eq!(s.key(), "cluster:etds-3");
+    }
+
+    #[test]
+    fn an_outbox_groups_by_key_in_order_and_splits_long_groups() {
+        let click = |doc: &str, time| Signal::Click {
+            doc: doc.into(),
+            time,
+        };
+        let mut o = Outbox::default();
+        o.extend([click("b", 1), click("a", 2), click("b", 3)]);
+        o.extend([click("b", 4)]);
+        assert_eq!(o.len(), 4);
+        let out = o.drain(2);
+        assert!(o.is_empty() && o.drain(2).is_empty());
+        assert_eq!(
+            out,
+            [
+                ("a".to_owned(), vec![click("a", 2)]),
+                ("b".to_owned(), vec![click("b", 1), click("b", 3)]),
+                ("b".to_owned(), vec![click("b", 4)]),
+            ]
+        );
     }
 }
