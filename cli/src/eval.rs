@@ -340,7 +340,13 @@ pub fn summaries(
 }
 
 /// Runs the recommendation evaluation on the sessions in `path` and prints it.
-pub fn recommend(path: &Path, k: usize, test_every: usize, score: recommend::Score) -> Result<()> {
+pub fn recommend(
+    path: &Path,
+    k: usize,
+    test_every: usize,
+    score: recommend::Score,
+    session: recommend::session::Options,
+) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
     let mut sessions: Vec<Vec<String>> = Vec::new();
     for (n, line) in text
@@ -372,12 +378,14 @@ pub fn recommend(path: &Path, k: usize, test_every: usize, score: recommend::Sco
         ..recommend::Options::default()
     };
     let (ours, pop) = recommend::evaluate(&train, &test, k, options);
-    let stream = recommend::stream::evaluate(
+    anyhow::ensure!(session.recent >= 1, "--recent must be at least 1");
+    let (stream, of_session) = recommend::stream::evaluate(
         &train,
         &test,
         k,
         recommend::stream::sessions::Options::default(),
         recommend::stream::scores::Options::default(),
+        session,
     );
     println!(
         "{} training sessions, {} test sessions ({} with a next click to predict), k = {k}",
@@ -390,8 +398,12 @@ pub fn recommend(path: &Path, k: usize, test_every: usize, score: recommend::Sco
         ours.hit_rate, ours.mrr
     );
     println!(
-        "recommender (the service's streaming method): hit-rate@{k} {:.3}, MRR@{k} {:.3}",
+        "recommender, a document's list (the service's streaming method): hit-rate@{k} {:.3}, MRR@{k} {:.3}",
         stream.hit_rate, stream.mrr
+    );
+    println!(
+        "recommender, the session's list (the last {} documents' lists, decay {}; the document page's): hit-rate@{k} {:.3}, MRR@{k} {:.3}",
+        session.recent, session.decay, of_session.hit_rate, of_session.mrr
     );
     println!(
         "popularity:  hit-rate@{k} {:.3}, MRR@{k} {:.3}",
@@ -399,7 +411,7 @@ pub fn recommend(path: &Path, k: usize, test_every: usize, score: recommend::Sco
     );
     println!(
         "hit-rate@{k}: recommender {:.3}, popularity {:.3}",
-        stream.hit_rate, pop.hit_rate
+        of_session.hit_rate, pop.hit_rate
     );
     Ok(())
 }

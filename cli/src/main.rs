@@ -145,6 +145,14 @@ enum EvalCommand {
         /// How co-clicks are normalised: cosine (the recommender's) or llr.
         #[arg(long, default_value = "cosine")]
         score: String,
+        /// The session's list: the related lists of its last N documents (the search
+        /// API's default: 10).
+        #[arg(long, default_value_t = recommend::session::Options::default().recent)]
+        recent: usize,
+        /// The session's list: how much each earlier document counts against the next
+        /// (the search API's default: 0.85).
+        #[arg(long, default_value_t = recommend::session::Options::default().decay)]
+        decay: f64,
     },
     /// Summarise each ACLSum paper's body with the summarizer's method, budget the
     /// abstract's length, and print ROUGE-1/2/L F1 against the abstract for it, Lead and
@@ -515,6 +523,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 )?;
             }
             out.flush()?;
+            let c = samples::sessions::ceiling(20);
+            eprintln!(
+                "the generator's ceiling at 20 (expected): a method that knows each session's topic {:.3}, popularity {:.3} ({:.2}x)",
+                c.best,
+                c.popularity,
+                c.best / c.popularity
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval(EvalCommand::Recommend {
@@ -522,13 +537,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             k,
             test_every,
             score,
+            recent,
+            decay,
         }) => {
             let score = match score.as_str() {
                 "cosine" => recommend::Score::Cosine,
                 "llr" => recommend::Score::LogLikelihood,
                 other => anyhow::bail!("--score {other:?}: cosine or llr"),
             };
-            eval::recommend(&sessions, k, test_every, score).map(|()| ExitCode::SUCCESS)
+            let session = recommend::session::Options { recent, decay };
+            eval::recommend(&sessions, k, test_every, score, session).map(|()| ExitCode::SUCCESS)
         }
         Command::Eval(EvalCommand::Ranking { etds }) => {
             let vars: std::collections::BTreeMap<String, String> = std::env::vars().collect();

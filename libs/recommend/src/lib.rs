@@ -7,8 +7,10 @@
 //! most clicked documents for everyone. [`evaluate`] measures both as the
 //! session-based recommendation literature does: the next click after a session's
 //! prefix, hit rate and MRR at a cut-off. [`stream`] is the same method as the
-//! recommender service runs it, step by step on partitions' state.
+//! recommender service runs it, step by step on partitions' state; [`session`] turns
+//! the related lists it publishes into a reader's session's list.
 
+pub mod session;
 pub mod stream;
 
 use std::collections::HashMap;
@@ -212,12 +214,27 @@ pub fn measure<S: AsRef<str>>(
     k: usize,
     list: impl Fn(&str) -> Vec<String>,
 ) -> Measured {
+    measure_sessions(test, k, |prefix| {
+        prefix.last().map(|d| list(d.as_ref())).unwrap_or_default()
+    })
+}
+
+/// [`measure`] for a method that is given the whole session but its last click (its
+/// clicks in order, the last-but-one last).
+pub fn measure_sessions<S: AsRef<str>>(
+    test: &[Vec<S>],
+    k: usize,
+    list: impl Fn(&[S]) -> Vec<String>,
+) -> Measured {
     let (mut hits, mut rr, mut cases) = (0usize, 0f64, 0usize);
     for s in test.iter().filter(|s| s.len() >= 2) {
         let last = s[s.len() - 1].as_ref();
-        let given = s[s.len() - 2].as_ref();
         cases += 1;
-        if let Some(pos) = list(given).iter().take(k).position(|d| d == last) {
+        if let Some(pos) = list(&s[..s.len() - 1])
+            .iter()
+            .take(k)
+            .position(|d| d == last)
+        {
             hits += 1;
             #[allow(clippy::cast_precision_loss)]
             let r = 1.0 / (pos + 1) as f64;

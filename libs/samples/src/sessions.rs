@@ -11,6 +11,70 @@ const ETDS: usize = 30;
 const TOPICS: usize = 12;
 /// The front page's documents, of five different topics.
 const FRONT: [usize; 5] = [0, 13, 26, 39, 52];
+/// A click's chance to be in the session's topic, and on the front page (the rest is
+/// on a random document).
+const IN_TOPIC: f64 = 0.7;
+const ON_FRONT: f64 = 0.15;
+/// The Zipf exponents: of topics' readership, within a topic, of the front page.
+const TOPIC_S: f64 = 0.5;
+const WITHIN_S: f64 = 1.0;
+const FRONT_S: f64 = 0.3;
+
+/// Weights `1 / (i + 1)^s` over `n`, summing to 1.
+fn zipf_weights(n: usize, s: f64) -> Vec<f64> {
+    #[allow(clippy::cast_precision_loss)]
+    let w: Vec<f64> = (0..n).map(|i| 1.0 / ((i + 1) as f64).powf(s)).collect();
+    let total: f64 = w.iter().sum();
+    w.into_iter().map(|x| x / total).collect()
+}
+
+/// Every document's chance to be a click of a session of `topic`.
+fn click_chances(topic: usize) -> Vec<f64> {
+    let n = TOBACCO + ETDS;
+    #[allow(clippy::cast_precision_loss)]
+    let mut p = vec![(1.0 - IN_TOPIC - ON_FRONT) / n as f64; n];
+    let members: Vec<usize> = (0..n).filter(|i| i % TOPICS == topic).collect();
+    for (w, &i) in zipf_weights(members.len(), WITHIN_S).iter().zip(&members) {
+        p[i] += IN_TOPIC * w;
+    }
+    for (w, &i) in zipf_weights(FRONT.len(), FRONT_S).iter().zip(&FRONT) {
+        p[i] += ON_FRONT * w;
+    }
+    p
+}
+
+/// What any method can reach on these sessions, at `k`: the clicks of a session are
+/// drawn independently given its topic, so no method predicts a next click better than
+/// one that knows the topic and names its `k` likeliest documents.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ceiling {
+    /// The expected hit rate of the method that knows each session's topic.
+    pub best: f64,
+    /// The expected hit rate of the `k` most clicked documents overall.
+    pub popularity: f64,
+}
+
+/// [`Ceiling`] at `k`, from the generator's own distributions.
+pub fn ceiling(k: usize) -> Ceiling {
+    let top = |mut p: Vec<f64>| -> f64 {
+        p.sort_by(|a, b| b.total_cmp(a));
+        p.iter().take(k).sum()
+    };
+    let readership = zipf_weights(TOPICS, TOPIC_S);
+    let mut overall = vec![0.0; TOBACCO + ETDS];
+    let mut best = 0.0;
+    for (t, r) in readership.iter().enumerate() {
+        let p = click_chances(t);
+        for (o, x) in overall.iter_mut().zip(&p) {
+            *o += r * x;
+        }
+        best += r * top(p);
+    }
+    Ceiling {
+        best,
+        popularity: top(overall),
+    }
+}
 
 /// The id of sample document `i`.
 pub fn document_id(i: usize) -> String {
@@ -59,17 +123,17 @@ pub fn sessions(count: usize, seed: u64) -> Vec<Vec<String>> {
         .collect();
     (0..count)
         .map(|_| {
-            let topic = rng.zipf(TOPICS, 0.5);
+            let topic = rng.zipf(TOPICS, TOPIC_S);
             let len = 2 + rng.zipf(8, 0.7);
             (0..len)
                 .map(|_| {
                     let r = rng.next();
-                    let i = if r < 0.7 {
+                    let i = if r < IN_TOPIC {
                         let m = &members[topic];
-                        m[rng.zipf(m.len(), 1.0)]
-                    } else if r < 0.85 {
+                        m[rng.zipf(m.len(), WITHIN_S)]
+                    } else if r < IN_TOPIC + ON_FRONT {
                         // the front page: the five most opened documents of all
-                        FRONT[rng.zipf(FRONT.len(), 0.3)]
+                        FRONT[rng.zipf(FRONT.len(), FRONT_S)]
                     } else {
                         #[allow(
                             clippy::cast_possible_truncation,
@@ -119,5 +183,23 @@ mod tests {
             all += s.len();
         }
         assert!(same * 10 >= all * 6, "{same} of {all}");
+    }
+
+    #[test]
+    fn the_ceiling_is_what_the_generated_clicks_show() {
+        let c = ceiling(20);
+        assert!(c.best > c.popularity && c.best < 1.0, "{c:?}");
+        // the popularity ceiling against the share of generated clicks on the 20 most
+        // clicked documents
+        let all: Vec<String> = sessions(20_000, 9).into_iter().flatten().collect();
+        let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for d in &all {
+            *counts.entry(d.as_str()).or_default() += 1;
+        }
+        let mut by: Vec<usize> = counts.into_values().collect();
+        by.sort_unstable_by(|a, b| b.cmp(a));
+        #[allow(clippy::cast_precision_loss)]
+        let share = by.iter().take(20).sum::<usize>() as f64 / all.len() as f64;
+        assert!((share - c.popularity).abs() < 0.02, "{share} against {c:?}");
     }
 }

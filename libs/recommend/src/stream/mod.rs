@@ -85,15 +85,18 @@ impl InMemory {
 
 /// [`crate::evaluate`] for the stream: the training sessions and the test sessions'
 /// prefixes observed in order (session `i` an hour after `i - 1`, clicks 20 s apart, so
-/// no idle gap splits one and no cap cuts one), `k` related documents asked of each
-/// test session's last-but-one click.
+/// no idle gap splits one and no cap cuts one), then `k` related documents asked of
+/// each test session: (the related list of its last-but-one click, as a document's
+/// page shows it; the session's list, [`crate::session::combine`] over the related
+/// lists of its last `session.recent` clicks).
 pub fn evaluate<S: AsRef<str>>(
     train: &[Vec<S>],
     test: &[Vec<S>],
     k: usize,
     sessions: sessions::Options,
     scores: scores::Options,
-) -> crate::Measured {
+    session: crate::session::Options,
+) -> (crate::Measured, crate::Measured) {
     let mut m = InMemory::new(
         sessions,
         scores::Options {
@@ -112,7 +115,23 @@ pub fn evaluate<S: AsRef<str>>(
             m.observe(&format!("s{i}"), Some(d.as_ref()), None, time);
         }
     }
-    crate::measure(test, k, |d| m.related(d).into_iter().map(|r| r.0).collect())
+    let document = crate::measure(test, k, |d| m.related(d).into_iter().map(|r| r.0).collect());
+    let of_session = crate::measure_sessions(test, k, |prefix| {
+        let lists: Vec<Vec<(String, f32)>> = prefix
+            .iter()
+            .rev()
+            .take(session.recent)
+            .map(|d| {
+                m.related(d.as_ref())
+                    .into_iter()
+                    .map(|(id, s, _)| (id, s))
+                    .collect()
+            })
+            .collect();
+        let reading = prefix.last().map_or("", AsRef::as_ref);
+        crate::session::combine(&lists, session.decay, reading, k)
+    });
+    (document, of_session)
 }
 
 #[cfg(test)]
