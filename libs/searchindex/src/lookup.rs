@@ -2,7 +2,8 @@
 //! authors and subjects that start with the typed words), documents like a given one
 //! ([`more_like_this`], the engine's term-vector similarity, for a document no one's
 //! clicks have related yet), documents nearest a document's embedding ([`nearest`]:
-//! "similar by meaning") and titles of documents by id ([`titles`]). Request bodies
+//! "similar by meaning"), titles of documents by id ([`titles`]) and their related
+//! lists ([`related_lists`]). Request bodies
 //! and the reading of responses are pure functions.
 
 use elasticsearch::Elasticsearch;
@@ -203,6 +204,53 @@ pub async fn titles(es: &Elasticsearch, layout: &Layout, ids: &[String]) -> Resu
     Ok(ids
         .iter()
         .filter_map(|id| found.iter().find(|n| &n.id == id).cloned())
+        .collect())
+}
+
+/// A document's related documents as the recommender wrote them (`related`: id and
+/// score, best first); none when it has none.
+pub fn related_of(src: &Value) -> Vec<(String, f32)> {
+    src["related"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            #[allow(clippy::cast_possible_truncation)]
+            let score = r["score"].as_f64().unwrap_or(0.0) as f32;
+            Some((r["id"].as_str()?.to_owned(), score))
+        })
+        .collect()
+}
+
+/// The related lists ([`related_of`]) of documents by id, in the order asked (an empty
+/// list for an id the engine does not have): one request.
+pub async fn related_lists(
+    es: &Elasticsearch,
+    layout: &Layout,
+    ids: &[String],
+) -> Result<Vec<Vec<(String, f32)>>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let body = json!({
+        "size": ids.len(), "_source": ["related"],
+        "query": { "bool": { "filter": [{ "ids": { "values": ids } }, crate::query::visible()] } }
+    });
+    let response = send(es, &indices(layout, None), body, "related").await?;
+    let hits: Vec<&Value> = response
+        .pointer("/hits/hits")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(ids
+        .iter()
+        .map(|id| {
+            hits.iter()
+                .find(|h| h["_id"].as_str() == Some(id))
+                .map(|h| related_of(&h["_source"]))
+                .unwrap_or_default()
+        })
         .collect())
 }
 

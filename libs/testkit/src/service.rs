@@ -128,14 +128,29 @@ impl Service {
 
     /// GET a path of the service's HTTP server: (status, body).
     pub fn get(&self, path: &str) -> (u16, String) {
+        let (status, _, body) = self.get_with(path, &[]);
+        (status, body)
+    }
+
+    /// GET a path with extra request headers: (status, response headers with lower-case
+    /// names, body).
+    pub fn get_with(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, Vec<(String, String)>, String) {
         use std::io::{Read, Write};
+        let extra: String = headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\r\n"))
+            .collect();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             match std::net::TcpStream::connect(("127.0.0.1", self.port)) {
                 Ok(mut s) => {
                     write!(
                         s,
-                        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n"
                     )
                     .expect("write");
                     let mut text = String::new();
@@ -145,11 +160,14 @@ impl Service {
                         .nth(1)
                         .and_then(|c| c.parse().ok())
                         .unwrap_or(0);
-                    let body = text
-                        .split_once("\r\n\r\n")
-                        .map(|(_, b)| b.to_owned())
-                        .unwrap_or_default();
-                    return (status, body);
+                    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+                    let headers = head
+                        .lines()
+                        .skip(1)
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                        .collect();
+                    return (status, headers, body.to_owned());
                 }
                 Err(_) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(100));

@@ -7,7 +7,9 @@
 //! documents and those similar by meaning), `GET /api/suggest` (completions as a query is typed); `/livez`,
 //! `/readyz` (the engine answers) and `/metrics` (requests by route and status,
 //! latency, engine time, log events). Every search and every opened document is logged
-//! to `logs` ([`logs`]) under a pseudonymous session cookie.
+//! to `logs` ([`logs`]) under a pseudonymous session cookie; the documents a reader
+//! opened lately stay in the reader's browser ([`recent`]) and rank a document's
+//! related documents with the visit in view.
 //!
 //! Ranking is hybrid by default (BM25 plus the similarity of the query's MiniLM
 //! embedding to the documents', in one engine query: what ranked best on the held-out
@@ -24,6 +26,7 @@ pub mod analytics;
 pub mod html;
 pub mod logs;
 pub mod pages;
+pub mod recent;
 pub mod request;
 
 use std::sync::{Arc, Mutex};
@@ -59,6 +62,13 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Related documents a document's page shows.
+const RELATED_SHOWN: usize = 10;
+
+/// How the visit's documents rank a page's related documents (the defaults
+/// `docstream eval recommend` measures).
+const SESSION: recommend::session::Options = recommend::session::Options::DEFAULT;
 
 /// The name of the session cookie: a random value, nothing about the person.
 pub const SESSION_COOKIE: &str = "docstream_session";
@@ -270,8 +280,21 @@ fn with_session(mut r: Response, session: &str, new: bool) -> Response {
     if new {
         let cookie = format!("{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax");
         if let Ok(v) = HeaderValue::from_str(&cookie) {
-            r.headers_mut().insert(header::SET_COOKIE, v);
+            r.headers_mut().append(header::SET_COOKIE, v);
         }
+    }
+    r
+}
+
+/// The reader's recent documents with `opened` first, in their cookie ([`recent`]).
+fn with_recent(
+    mut r: Response,
+    earlier: &[contracts::DocId],
+    opened: &contracts::DocId,
+) -> Response {
+    let now = recent::opened(earlier, opened, SESSION.recent);
+    if let Some(v) = recent::set_cookie(&now) {
+        r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
 }
@@ -426,20 +449,42 @@ impl App {
         Ok(doc)
     }
 
-    /// A document's related documents: those `recommendations` wrote (`related`), or
-    /// the engine's more-like-this when there are none yet; with the reason shown.
+    /// A document's related documents: those `recommendations` wrote (`related`), with
+    /// the visit in view when the reader opened other documents before (`earlier`, most
+    /// recent first: their lists count after its own, `recommend::session`), or the
+    /// engine's more-like-this when there are none yet; with the reason shown.
     async fn related(
         &self,
         id: &contracts::DocId,
         doc: &Value,
+        earlier: &[contracts::DocId],
     ) -> searchindex::Result<(Vec<Named>, &'static str)> {
-        let ids: Vec<String> = doc["related"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r["id"].as_str().map(str::to_owned))
-            .take(10)
+        let own = searchindex::lookup::related_of(doc);
+        let earlier: Vec<String> = earlier
+            .iter()
+            .filter(|d| *d != id)
+            .take(SESSION.recent.saturating_sub(1))
+            .map(ToString::to_string)
             .collect();
+        let mut lists = vec![own];
+        if !earlier.is_empty() {
+            let theirs = self
+                .timed(
+                    "related_lists",
+                    searchindex::lookup::related_lists(&self.es, &self.layout, &earlier),
+                )
+                .await?;
+            lists.extend(theirs.into_iter().filter(|l| !l.is_empty()));
+        }
+        let ids: Vec<String> = if lists.len() > 1 {
+            recommend::session::combine(&lists, SESSION.decay, &id.to_string(), RELATED_SHOWN)
+        } else {
+            lists[0]
+                .iter()
+                .take(RELATED_SHOWN)
+                .map(|(i, _)| i.clone())
+                .collect()
+        };
         if !ids.is_empty() {
             let named = self
                 .timed(
@@ -453,7 +498,9 @@ impl App {
                     .into_iter()
                     .flatten()
                     .all(|r| r["reason"] == "content");
-                let reason = if by_content {
+                let reason = if lists.len() > 1 {
+                    "what other readers opened, with the documents you opened before"
+                } else if by_content {
                     "the same topic cluster (no one's clicks relate it yet)"
                 } else {
                     "what other readers opened"
@@ -470,17 +517,21 @@ impl App {
         Ok((similar, "similar text"))
     }
 
-    /// A document's related documents and those similar by meaning, asked of the
-    /// engine at once.
+    /// A document's related documents (the visit's `earlier` documents in view) and
+    /// those similar by meaning, asked of the engine at once.
     async fn neighbours(
         &self,
         id: &contracts::DocId,
         doc: &Value,
+        earlier: &[contracts::DocId],
     ) -> (
         searchindex::Result<(Vec<Named>, &'static str)>,
         searchindex::Result<Vec<Named>>,
     ) {
-        tokio::join!(self.related(id, doc), self.similar_by_meaning(id, doc))
+        tokio::join!(
+            self.related(id, doc, earlier),
+            self.similar_by_meaning(id, doc)
+        )
     }
 
     /// The documents nearest a document's embedding (none without one).
@@ -550,7 +601,8 @@ async fn api_document(
         .await
     {
         Ok(Some((mut doc, _))) => {
-            let (related, similar) = app.neighbours(&doc_id, &doc).await;
+            let earlier = recent::read(&headers, SESSION.recent);
+            let (related, similar) = app.neighbours(&doc_id, &doc, &earlier).await;
             match related {
                 Ok((related, reason)) => {
                     doc["related_documents"] = json!(related);
@@ -572,7 +624,8 @@ async fn api_document(
                     d.insert("pdf".into(), json!(p));
                 }
             }
-            with_session(Json(doc).into_response(), &session, new)
+            let r = with_recent(Json(doc).into_response(), &earlier, &doc_id);
+            with_session(r, &session, new)
         }
         Ok(None) => error(StatusCode::NOT_FOUND, &format!("no document {doc_id}")),
         Err(e) => engine_error(&e),
@@ -670,7 +723,8 @@ async fn document_page(
         text,
         ..pages::Around::default()
     };
-    let (related, similar) = app.neighbours(&doc_id, &doc).await;
+    let earlier = recent::read(&headers, SESSION.recent);
+    let (related, similar) = app.neighbours(&doc_id, &doc, &earlier).await;
     match related {
         Ok((related, reason)) => {
             around.related = related;
@@ -684,7 +738,8 @@ async fn document_page(
     }
     around.pdf_url = app.pdf_source(&doc).ok().map(|_| format!("/pdf/{doc_id}"));
     let html = pages::document_page(&doc_id.to_string(), &doc, &around);
-    with_session(Html(html).into_response(), &session, new)
+    let r = with_recent(Html(html).into_response(), &earlier, &doc_id);
+    with_session(r, &session, new)
 }
 
 /// A document the engine was asked for, or the page that says why there is none.

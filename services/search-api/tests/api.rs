@@ -223,3 +223,83 @@ async fn search_open_and_log() {
         .as_str()
         .is_some_and(|e| e.contains("unreachable")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_s_related_documents_keep_the_visit_in_view() {
+    testkit::init_tracing();
+    let related = |items: &[(&str, f64)]| -> Value {
+        items
+            .iter()
+            .map(|(id, score)| json!({"id": id, "score": score, "reason": "co-click"}))
+            .collect()
+    };
+    let doc = |id: &str, title: &str, rel: Value| json!({"id": id, "collection": "tobacco", "title": title, "text": title, "related": rel});
+    let docs = [
+        doc(
+            "tobacco:first",
+            "Read first",
+            related(&[("tobacco:after1", 0.9)]),
+        ),
+        doc(
+            "tobacco:now",
+            "Read now",
+            related(&[("tobacco:after2", 0.5), ("tobacco:after3", 0.4)]),
+        ),
+        doc("tobacco:after1", "Opened after the first", json!([])),
+        doc("tobacco:after2", "Opened after this one", json!([])),
+        doc("tobacco:after3", "Also opened after this one", json!([])),
+    ];
+    let (prefix, logs) = common::library("visit", &docs).await;
+    let api = common::search_api(&prefix, &logs, &[]);
+    let ids = |body: &str| -> Vec<String> {
+        let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        v["related_documents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let recent_cookie = |headers: &[(String, String)]| -> String {
+        headers
+            .iter()
+            .filter(|(k, _)| k == "set-cookie")
+            .find_map(|(_, v)| v.strip_prefix("docstream_recent="))
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_else(|| panic!("no docstream_recent cookie: {headers:?}"))
+            .to_owned()
+    };
+
+    // a first document: its own list, and the cookie remembers it
+    let (status, headers, body) = api.get_with("/api/documents/tobacco:first", &[]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(ids(&body), ["tobacco:after1"]);
+    let visit = recent_cookie(&headers);
+    assert_eq!(visit, "tobacco:first");
+
+    // the next one alone shows its own list; with the visit, the first one's list too,
+    // after its own (the first one's best counts 0.85 of this one's best)
+    let (_, _, alone) = api.get_with("/api/documents/tobacco:now", &[]);
+    assert_eq!(ids(&alone), ["tobacco:after2", "tobacco:after3"]);
+    let cookie = format!("docstream_session=s1; docstream_recent={visit}");
+    let (status, headers, body) =
+        api.get_with("/api/documents/tobacco:now", &[("Cookie", &cookie)]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        ids(&body),
+        ["tobacco:after2", "tobacco:after1", "tobacco:after3"],
+        "{body}"
+    );
+    assert!(body.contains("the documents you opened before"), "{body}");
+    assert_eq!(recent_cookie(&headers), "tobacco:now|tobacco:first");
+
+    // the web page shows the same, and a cookie of nonsense changes nothing
+    let (status, _, page) = api.get_with("/documents/tobacco:now", &[("Cookie", &cookie)]);
+    assert_eq!(status, 200);
+    assert!(page.contains("Opened after the first"), "{page}");
+    let (_, _, odd) = api.get_with(
+        "/api/documents/tobacco:now",
+        &[("Cookie", "docstream_recent=%3Cscript%3E|tobacco:")],
+    );
+    assert_eq!(ids(&odd), ids(&alone));
+}
