@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use settings::{parse, var, KafkaSettings, Vars};
 use sha2::{Digest, Sha256};
 
-use recommend::stream::signals::{Outbox, Signal};
+use recommend::stream::signals::{self, Outbox, Signal};
 use recommend::stream::{scores, sessions};
 
 /// Why the recommender would not start.
@@ -248,29 +248,24 @@ pub fn recommendation(id: DocId, related: &[(String, f32, String)]) -> Recommend
 /// below the broker's 1 MB.
 pub const SIGNALS_PER_MESSAGE: usize = 1000;
 
-/// A message of the internal topic: its key's signals, in order, as a JSON array.
-pub fn encode_signals(signals: &[Signal]) -> Vec<u8> {
-    serde_json::to_vec(signals).unwrap_or_default()
+/// A message of the internal topic: its key's signals, in order
+/// ([`signals::Message`], JSON).
+pub fn encode_signals(key: String, signals: Vec<Signal>) -> Vec<u8> {
+    serde_json::to_vec(&signals::Message::new(key, signals)).unwrap_or_default()
 }
 
-/// The signals of a message of the internal topic: a JSON array of them, or one
-/// signal alone (as the first version wrote them), all for the same key.
+/// The signals of a message of the internal topic: a [`signals::Message`], or one
+/// signal alone (as the first version wrote them).
 pub fn decode_signals(payload: &[u8]) -> Result<Vec<Signal>, String> {
-    let first = payload.iter().find(|b| !b.is_ascii_whitespace());
-    let signals: Vec<Signal> = if first == Some(&b'[') {
-        serde_json::from_slice(payload)
-    } else {
-        serde_json::from_slice(payload).map(|s| vec![s])
-    }
-    .map_err(|e| format!("not a signal: {e}"))?;
-    let Some(key) = signals.first().map(Signal::key) else {
-        return Err("not a signal: an empty list".into());
+    let signals = match serde_json::from_slice::<signals::Message>(payload) {
+        Ok(m) => m.signals()?,
+        Err(e) => match serde_json::from_slice::<Signal>(payload) {
+            Ok(one) => vec![one],
+            Err(_) => return Err(format!("not a signal: {e}")),
+        },
     };
-    if let Some(other) = signals.iter().find(|s| s.key() != key) {
-        return Err(format!(
-            "signals for {key} and {} in one message",
-            other.key()
-        ));
+    if signals.is_empty() {
+        return Err("not a signal: an empty list".into());
     }
     Ok(signals)
 }
@@ -494,11 +489,8 @@ impl Processor for Recommend {
         let mut out: Vec<Outgoing> = signals
             .into_iter()
             .map(|(key, signals)| {
-                Outgoing::keyed(
-                    self.settings.topics.pairs.clone(),
-                    key,
-                    encode_signals(&signals),
-                )
+                let payload = encode_signals(key.clone(), signals);
+                Outgoing::keyed(self.settings.topics.pairs.clone(), key, payload)
             })
             .collect();
         self.metrics
@@ -618,14 +610,11 @@ mod tests {
             doc: doc.into(),
             time: 1,
         };
-        let both = encode_signals(&[click("etd:1/2"), click("etd:1/2")]);
+        let both = encode_signals("etd:1/2".into(), vec![click("etd:1/2"), click("etd:1/2")]);
         assert_eq!(decode_signals(&both).expect("a list").len(), 2);
         let one = serde_json::to_vec(&click("etd:1/2")).expect("json");
         assert_eq!(decode_signals(&one).expect("one"), [click("etd:1/2")]);
-        let mixed = encode_signals(&[click("etd:1/2"), click("etd:1/3")]);
-        let e = decode_signals(&mixed).expect_err("two keys");
-        assert!(e.contains("etd:1/2") && e.contains("etd:1/3"), "{e}");
-        assert!(decode_signals(b"[]").is_err());
+        assert!(decode_signals(br#"{"key": "a", "signals": []}"#).is_err());
         assert!(decode_signals(b"{")
             .expect_err("bad")
             .starts_with("not a signal"));

@@ -54,6 +54,100 @@ impl Signal {
     }
 }
 
+/// A message of the internal topic: one key's signals, in order, the key said once
+/// (each signal without the document or cluster it changes, in a short form that
+/// reads without buffering: most of what decoding a message cost in
+/// `loadtest recommend` was serde reading each [`Signal`]'s internal tag).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub key: String,
+    pub signals: Vec<Wire>,
+}
+
+/// A [`Signal`] without its key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Wire {
+    /// [`Signal::Click`]: its time.
+    #[serde(rename = "c")]
+    Click(i64),
+    /// [`Signal::Pair`]: other, weight, time, same query.
+    #[serde(rename = "p")]
+    Pair(String, f64, i64, bool),
+    /// [`Signal::Popularity`]: of, count.
+    #[serde(rename = "n")]
+    Popularity(String, u64),
+    /// [`Signal::Member`]: the document (the key is the cluster's).
+    #[serde(rename = "m")]
+    Member(String),
+    /// [`Signal::Query`]: the document, time (the key is the query's).
+    #[serde(rename = "q")]
+    Query(String, i64),
+    /// [`Signal::Content`]: the neighbours.
+    #[serde(rename = "t")]
+    Content(Vec<String>),
+}
+
+impl Message {
+    /// Signals that all have `key` ([`Signal::key`]).
+    pub fn new(key: String, signals: Vec<Signal>) -> Self {
+        let signals = signals
+            .into_iter()
+            .map(|s| match s {
+                Signal::Click { time, .. } => Wire::Click(time),
+                Signal::Pair {
+                    other,
+                    weight,
+                    time,
+                    same_query,
+                    ..
+                } => Wire::Pair(other, weight, time, same_query),
+                Signal::Popularity { of, count, .. } => Wire::Popularity(of, count),
+                Signal::Member { doc, .. } => Wire::Member(doc),
+                Signal::Query { doc, time, .. } => Wire::Query(doc, time),
+                Signal::Content { neighbours, .. } => Wire::Content(neighbours),
+            })
+            .collect();
+        Self { key, signals }
+    }
+
+    /// The signals again; why not when one cannot have this key.
+    pub fn signals(self) -> Result<Vec<Signal>, String> {
+        let key = self.key;
+        let prefixed = |prefix: &str| {
+            key.strip_prefix(prefix)
+                .map(str::to_owned)
+                .ok_or_else(|| format!("a {prefix}… signal keyed {key}"))
+        };
+        self.signals
+            .into_iter()
+            .map(|w| {
+                let doc = key.clone();
+                Ok(match w {
+                    Wire::Click(time) => Signal::Click { doc, time },
+                    Wire::Pair(other, weight, time, same_query) => Signal::Pair {
+                        doc,
+                        other,
+                        weight,
+                        time,
+                        same_query,
+                    },
+                    Wire::Popularity(of, count) => Signal::Popularity { doc, of, count },
+                    Wire::Member(doc) => Signal::Member {
+                        cluster: prefixed("cluster:")?,
+                        doc,
+                    },
+                    Wire::Query(doc, time) => Signal::Query {
+                        query: prefixed("query:")?,
+                        doc,
+                        time,
+                    },
+                    Wire::Content(neighbours) => Signal::Content { doc, neighbours },
+                })
+            })
+            .collect()
+    }
+}
+
 /// Signals on their way to the internal topic, grouped by the key they change, each
 /// key's in the order they were made: a transaction's signals for one document travel
 /// together as one message (a combiner before the shuffle, as a map-reduce job has),
@@ -136,5 +230,56 @@ mod tests {
                 ("b".to_owned(), vec![click("b", 4)]),
             ]
         );
+    }
+
+    #[test]
+    fn a_message_says_its_key_once_and_gives_the_signals_back() {
+        let pair = Signal::Pair {
+            doc: "a".into(),
+            other: "b".into(),
+            weight: 0.5,
+            time: 7,
+            same_query: true,
+        };
+        let all = vec![
+            Signal::Click {
+                doc: "a".into(),
+                time: 1,
+            },
+            pair,
+            Signal::Popularity {
+                doc: "a".into(),
+                of: "c".into(),
+                count: 3,
+            },
+            Signal::Content {
+                doc: "a".into(),
+                neighbours: vec!["d".into()],
+            },
+        ];
+        assert_eq!(Message::new("a".into(), all.clone()).signals(), Ok(all));
+        let member = Signal::Member {
+            cluster: "k".into(),
+            doc: "a".into(),
+        };
+        let m = Message::new(member.key(), vec![member.clone()]);
+        assert_eq!(m.clone().signals(), Ok(vec![member]));
+        let query = Signal::Query {
+            query: "w".into(),
+            doc: "a".into(),
+            time: 2,
+        };
+        assert_eq!(
+            Message::new(query.key(), vec![query.clone()]).signals(),
+            Ok(vec![query])
+        );
+        let wrong = Message {
+            key: "a".into(),
+            signals: m.signals,
+        };
+        assert!(wrong
+            .signals()
+            .expect_err("no cluster key")
+            .contains("cluster:"));
     }
 }
