@@ -273,8 +273,8 @@ pub fn decode_signals(payload: &[u8]) -> Result<Vec<Signal>, String> {
 /// Both steps, by input topic.
 pub struct Recommend {
     settings: Settings,
-    sessions: store::Store<sessions::Session>,
-    state: store::Store<State>,
+    sessions: std::sync::Arc<store::Store<sessions::Session>>,
+    state: std::sync::Arc<store::Store<State>>,
     /// The signals of the open transaction, sent in [`Processor::before_commit`].
     outbox: std::sync::Mutex<Outbox>,
     metrics: Metrics,
@@ -295,8 +295,14 @@ fn transient(e: &store::Error) -> ProcessError {
 impl Recommend {
     pub fn new(settings: Settings, kafka: &KafkaSettings, metrics: Metrics) -> Self {
         Self {
-            sessions: store::Store::new(kafka.clone(), settings.topics.sessions.clone()),
-            state: store::Store::new(kafka.clone(), settings.topics.state.clone()),
+            sessions: std::sync::Arc::new(store::Store::new(
+                kafka.clone(),
+                settings.topics.sessions.clone(),
+            )),
+            state: std::sync::Arc::new(store::Store::new(
+                kafka.clone(),
+                settings.topics.state.clone(),
+            )),
             outbox: std::sync::Mutex::new(Outbox::default()),
             settings,
             metrics,
@@ -362,11 +368,6 @@ impl Recommend {
             ),
             sessions::Outcome::Capped => self.metrics.count("events", "capped"),
         }
-        self.metrics.set_state(
-            "keys",
-            "sessions",
-            i64::try_from(part.values.len()).unwrap_or(i64::MAX),
-        );
         Ok(out.into())
     }
 
@@ -447,12 +448,51 @@ impl Recommend {
             }
         }
         self.send(next);
-        self.metrics.set_state(
-            "keys",
-            "documents",
-            i64::try_from(part.values.len()).unwrap_or(i64::MAX),
-        );
         Ok(out.into())
+    }
+}
+
+/// How often the state gauges are counted (a pass over every key held).
+pub const CENSUS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Recommend {
+    /// A task that sets the state gauges every [`CENSUS_EVERY`], per partition held:
+    /// `…_state{kind="sessions"|"documents"|"with_recommendations"|"queries"|"clusters",
+    /// value="<partition>"}`.
+    pub fn census(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (sessions, state, metrics) = (
+            self.sessions.clone(),
+            self.state.clone(),
+            self.metrics.clone(),
+        );
+        async move {
+            loop {
+                let gauge = |kind: &str, p: i32, n: usize| {
+                    metrics.set_state(kind, &p.to_string(), i64::try_from(n).unwrap_or(i64::MAX));
+                };
+                for (p, keys, []) in sessions.census(|_, _| []).await {
+                    gauge("sessions", p, keys);
+                }
+                let of_state = state
+                    .census(|key, s: &State| {
+                        let document = !key.starts_with("cluster:") && !key.starts_with("query:");
+                        [
+                            document,
+                            document && !s.document.published.is_empty(),
+                            key.starts_with("query:"),
+                            key.starts_with("cluster:"),
+                        ]
+                    })
+                    .await;
+                for (p, _, [documents, with, queries, clusters]) in of_state {
+                    gauge("documents", p, documents);
+                    gauge("with_recommendations", p, with);
+                    gauge("queries", p, queries);
+                    gauge("clusters", p, clusters);
+                }
+                tokio::time::sleep(CENSUS_EVERY).await;
+            }
+        }
     }
 }
 
@@ -543,6 +583,7 @@ pub async fn serve(vars: &Vars) -> Result<()> {
     let metrics = Metrics::new("recommender");
     let kafka = KafkaSettings::from_vars(vars);
     let processor = Recommend::new(settings, &kafka, metrics.clone());
+    tokio::spawn(processor.census());
     runtime::serve_with_metrics(config, metrics, processor).await?;
     Ok(())
 }

@@ -201,6 +201,35 @@ impl<V: Clone + Default + Serialize + DeserializeOwned + Send + 'static> Store<V
         Ok(guard)
     }
 
+    /// Every partition held (its values as last applied): (partition, keys, and how
+    /// many keys `classify` says yes to, per question), for gauges. Called between
+    /// messages, so no partition is locked.
+    pub async fn census<const N: usize>(
+        &self,
+        classify: impl Fn(&str, &V) -> [bool; N],
+    ) -> Vec<(i32, usize, [usize; N])> {
+        let parts: Vec<(i32, Arc<Mutex<Partition<V>>>)> = self
+            .partitions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(p, s)| (*p, s.clone()))
+            .collect();
+        let mut out = Vec::new();
+        for (p, state) in parts {
+            let guard = state.lock().await;
+            let mut counts = [0; N];
+            for (k, e) in &guard.values {
+                for (c, yes) in counts.iter_mut().zip(classify(k, &e.state)) {
+                    *c += usize::from(yes);
+                }
+            }
+            out.push((p, guard.values.len(), counts));
+        }
+        out.sort_by_key(|(p, ..)| *p);
+        out
+    }
+
     /// Every partition's changed keys since the last call: (partition, key, the
     /// changelog record's value). Called between messages, so no partition is locked.
     pub async fn changed(&self) -> Vec<(i32, String, Vec<u8>)> {

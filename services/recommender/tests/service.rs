@@ -261,6 +261,21 @@ async fn one_two_and_a_restarted_instance_agree() {
             >= 150.0,
         "the bot is capped"
     );
+    // the gauges count every partition's documents with recommendations
+    let gauge = "docstream_recommender_state{kind=\"with_recommendations\"";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    #[allow(clippy::cast_precision_loss)]
+    while single.metric(gauge) != by_one.len() as f64 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let published = by_one.len() as f64;
+    assert_eq!(
+        single.metric(gauge),
+        published,
+        "documents with recommendations"
+    );
+    assert!(single.metric("docstream_recommender_state{kind=\"sessions\"") > 0.0);
     drop(single);
     assert!(by_one.len() > 100, "{} documents", by_one.len());
     let cold = &by_one["etd:77777/1"];
