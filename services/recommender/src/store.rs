@@ -201,6 +201,16 @@ impl<V: Clone + Default + Serialize + DeserializeOwned + Send + 'static> Store<V
         Ok(guard)
     }
 
+    /// The partitions held, each with its lock.
+    fn held(&self) -> Vec<(i32, Arc<Mutex<Partition<V>>>)> {
+        self.partitions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(p, s)| (*p, s.clone()))
+            .collect()
+    }
+
     /// Every partition held (its values as last applied): (partition, keys, and how
     /// many keys `classify` says yes to, per question), for gauges. Called between
     /// messages, so no partition is locked.
@@ -208,13 +218,7 @@ impl<V: Clone + Default + Serialize + DeserializeOwned + Send + 'static> Store<V
         &self,
         classify: impl Fn(&str, &V) -> [bool; N],
     ) -> Vec<(i32, usize, [usize; N])> {
-        let parts: Vec<(i32, Arc<Mutex<Partition<V>>>)> = self
-            .partitions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .map(|(p, s)| (*p, s.clone()))
-            .collect();
+        let parts = self.held();
         let mut out = Vec::new();
         for (p, state) in parts {
             let guard = state.lock().await;
@@ -233,13 +237,7 @@ impl<V: Clone + Default + Serialize + DeserializeOwned + Send + 'static> Store<V
     /// Every partition's changed keys since the last call: (partition, key, the
     /// changelog record's value). Called between messages, so no partition is locked.
     pub async fn changed(&self) -> Vec<(i32, String, Vec<u8>)> {
-        let parts: Vec<(i32, Arc<Mutex<Partition<V>>>)> = self
-            .partitions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .map(|(p, s)| (*p, s.clone()))
-            .collect();
+        let parts = self.held();
         let mut out = Vec::new();
         for (p, state) in parts {
             let mut guard = state.lock().await;
