@@ -303,7 +303,7 @@ impl Recommend {
                 kafka.clone(),
                 settings.topics.state.clone(),
             )),
-            outbox: std::sync::Mutex::new(Outbox::default()),
+            outbox: std::sync::Mutex::new(Outbox::merging_pairs(settings.scores.half_life_ms)),
             settings,
             metrics,
         }

@@ -3,7 +3,7 @@
 //! that state lives in one partition: the repartition step of a Kafka Streams
 //! aggregation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -152,18 +152,43 @@ impl Message {
 /// key's in the order they were made: a transaction's signals for one document travel
 /// together as one message (a combiner before the shuffle, as a map-reduce job has),
 /// so the repartition costs a message per changed key per transaction, not one per
-/// signal, and the other side reads each key's state once for all of them.
+/// signal, and the other side reads each key's state once for all of them. Made with
+/// [`Outbox::merging_pairs`], the pairs of one document with one other are also added
+/// up into one signal (at the first one's place): the weight as of the latest of their
+/// times, decayed as the scoring step decays it, "same query" if any was.
 #[derive(Debug, Default)]
 pub struct Outbox {
     by_key: BTreeMap<String, Vec<Signal>>,
+    /// Per key, per other document: where its pair waits.
+    pairs: HashMap<String, HashMap<String, usize>>,
     signals: usize,
+    half_life_ms: Option<f64>,
 }
 
 impl Outbox {
+    /// An outbox that adds up the pairs of one document with another, with weights
+    /// halving every `half_life_ms` of event time.
+    pub fn merging_pairs(half_life_ms: f64) -> Self {
+        Self {
+            half_life_ms: Some(half_life_ms),
+            ..Self::default()
+        }
+    }
+
     /// Adds signals, after those of their keys already waiting.
     pub fn extend(&mut self, signals: impl IntoIterator<Item = Signal>) {
         for s in signals {
-            self.by_key.entry(s.key()).or_default().push(s);
+            let key = s.key();
+            let list = self.by_key.entry(key.clone()).or_default();
+            if let (Some(half_life), Signal::Pair { other, .. }) = (self.half_life_ms, &s) {
+                let at = self.pairs.entry(key).or_default();
+                if let Some(&i) = at.get(other) {
+                    merge(&mut list[i], &s, half_life);
+                    continue;
+                }
+                at.insert(other.clone(), list.len());
+            }
+            list.push(s);
             self.signals += 1;
         }
     }
@@ -181,6 +206,7 @@ impl Outbox {
     /// signals (at least 1), so that no message outgrows the broker's limit.
     pub fn drain(&mut self, per_message: usize) -> Vec<(String, Vec<Signal>)> {
         self.signals = 0;
+        self.pairs.clear();
         let mut out = Vec::new();
         for (key, mut signals) in std::mem::take(&mut self.by_key) {
             while signals.len() > per_message.max(1) {
@@ -192,6 +218,38 @@ impl Outbox {
         }
         out
     }
+}
+
+/// Adds pair `b` into pair `a` (of the same two documents): the sum as of the later
+/// time, the earlier weight halved every `half_life` ms between them (as
+/// `scores::Decayed` adds).
+fn merge(a: &mut Signal, b: &Signal, half_life: f64) {
+    let (
+        Signal::Pair {
+            weight: wa,
+            time: ta,
+            same_query: qa,
+            ..
+        },
+        Signal::Pair {
+            weight: wb,
+            time: tb,
+            same_query: qb,
+            ..
+        },
+    ) = (a, b)
+    else {
+        return;
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let factor = |dt: i64| 0.5f64.powf(dt as f64 / half_life);
+    if *tb > *ta {
+        *wa = *wa * factor(*tb - *ta) + wb;
+        *ta = *tb;
+    } else {
+        *wa += wb * factor(*ta - *tb);
+    }
+    *qa |= *qb;
 }
 
 #[cfg(test)]
@@ -281,5 +339,43 @@ mod tests {
             .signals()
             .expect_err("no cluster key")
             .contains("cluster:"));
+    }
+
+    #[test]
+    fn pairs_of_the_same_two_documents_are_added_up_as_of_the_later_time() {
+        let pair = |other: &str, weight, time, same_query| Signal::Pair {
+            doc: "a".into(),
+            other: other.into(),
+            weight,
+            time,
+            same_query,
+        };
+        let mut o = Outbox::merging_pairs(10.0);
+        o.extend([
+            pair("b", 1.0, 10, false),
+            Signal::Click {
+                doc: "a".into(),
+                time: 15,
+            },
+            pair("c", 1.0, 12, false),
+            pair("b", 0.5, 20, true),
+            pair("b", 2.0, 0, false),
+        ]);
+        assert_eq!(o.len(), 3);
+        let out = o.drain(10);
+        // b: 1 at 10 halves by 20 (0.5) + 0.5; then 2 at 0 is two half-lives old (0.5)
+        assert_eq!(
+            out[0].1,
+            [
+                pair("b", 1.5, 20, true),
+                Signal::Click {
+                    doc: "a".into(),
+                    time: 15
+                },
+                pair("c", 1.0, 12, false)
+            ]
+        );
+        o.extend([pair("b", 1.0, 30, false)]);
+        assert_eq!(o.drain(10)[0].1, [pair("b", 1.0, 30, false)], "a new batch");
     }
 }
