@@ -41,13 +41,21 @@ impl Default for Options {
     }
 }
 
-/// A decayed weight: its value at `time`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+/// A decayed weight: its value at `time`. Written as `[value, time, same_query]`
+/// (a document's changelog record holds up to 100 of them; the field names were most
+/// of its bytes); read from that or from the object form written before.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
 pub struct Decayed {
     pub value: f64,
     pub time: i64,
     /// Some of it came from the same search.
     pub same_query: bool,
+}
+
+impl Serialize for Decayed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.value, self.time, self.same_query).serialize(s)
+    }
 }
 
 impl Decayed {
@@ -542,5 +550,19 @@ mod tests {
                 ("z".into(), 0.0, "content".into())
             ]
         );
+    }
+
+    #[test]
+    fn a_weight_is_written_short_and_read_in_both_forms() {
+        let d = Decayed {
+            value: 0.5,
+            time: 7,
+            same_query: true,
+        };
+        let json = serde_json::to_string(&d).expect("json");
+        assert_eq!(json, "[0.5,7,true]");
+        assert_eq!(serde_json::from_str::<Decayed>(&json).expect("short"), d);
+        let old = r#"{"value": 0.5, "time": 7, "same_query": true}"#;
+        assert_eq!(serde_json::from_str::<Decayed>(old).expect("old"), d);
     }
 }
