@@ -452,10 +452,30 @@ impl Recommend {
     }
 }
 
+/// Connects `store`'s restore consumer on a blocking thread (a failure is only
+/// logged: the first restore makes its own then).
+fn warm_in_background<V>(store: std::sync::Arc<store::Store<V>>)
+where
+    V: Clone + Default + Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = store.warm() {
+            tracing::warn!(error = %e, "the changelog's restore consumer did not connect ahead");
+        }
+    });
+}
+
 /// How often the state gauges are counted (a pass over every key held).
 pub const CENSUS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Recommend {
+    /// Connects both changelogs' restore consumers in the background, so the first
+    /// partitions' restores do not wait for a new client.
+    pub fn warm(&self) {
+        warm_in_background(self.sessions.clone());
+        warm_in_background(self.state.clone());
+    }
+
     /// A task that sets the state gauges every [`CENSUS_EVERY`], per partition held:
     /// `…_state{kind="sessions"|"documents"|"with_recommendations"|"queries"|"clusters",
     /// value="<partition>"}`.
@@ -584,6 +604,7 @@ pub async fn serve(vars: &Vars) -> Result<()> {
     let kafka = KafkaSettings::from_vars(vars);
     let processor = Recommend::new(settings, &kafka, metrics.clone());
     tokio::spawn(processor.census());
+    processor.warm();
     runtime::serve_with_metrics(config, metrics, processor).await?;
     Ok(())
 }

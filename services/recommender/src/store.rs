@@ -172,6 +172,23 @@ impl<V: Clone + Default + Serialize + DeserializeOwned + Send + 'static> Store<V
         }
     }
 
+    /// Makes the restore consumer and connects it (asking for the changelog's first
+    /// partition's offsets) before the first restore needs it; blocks.
+    pub fn warm(&self) -> Result<(), Error> {
+        let mut consumer = self
+            .restorer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let c = restore_consumer(&mut consumer, &self.kafka, &self.changelog)?;
+        c.fetch_watermarks(&self.changelog, 0, Duration::from_secs(10))
+            .map_err(|source| Error::Kafka {
+                topic: self.changelog.clone(),
+                partition: 0,
+                source,
+            })?;
+        Ok(())
+    }
+
     /// The partition's state, restored from the changelog first when it is stale for
     /// `offset`. Messages of one partition come one at a time, so the lock is not
     /// contended.
@@ -264,6 +281,31 @@ impl<V: Clone + Default + Serialize + DeserializeOwned + Send + 'static> Store<V
     }
 }
 
+/// The restore consumer of `topic`, made when there is none.
+fn restore_consumer<'a>(
+    consumer: &'a mut Option<BaseConsumer>,
+    kafka: &KafkaSettings,
+    topic: &str,
+) -> Result<&'a BaseConsumer, Error> {
+    if let Some(c) = consumer {
+        return Ok(c);
+    }
+    let mut c = kafka.client_config();
+    c.set("group.id", format!("docstream-recommender-restore-{topic}"))
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        // the end is where the committed records end: an aborted transaction's records
+        // and the transactions' markers take offsets no message is delivered for
+        .set("enable.partition.eof", "true");
+    kafka.apply_overrides(&mut c);
+    let made = c.create().map_err(|source| Error::Kafka {
+        topic: topic.to_owned(),
+        partition: -1,
+        source,
+    })?;
+    Ok(consumer.insert(made))
+}
+
 /// Reads a changelog partition from its start to its end, with `consumer` (made first
 /// when there is none).
 fn restore<V: DeserializeOwned>(
@@ -277,21 +319,7 @@ fn restore<V: DeserializeOwned>(
         partition,
         source,
     };
-    let consumer: &BaseConsumer = match consumer {
-        Some(c) => c,
-        None => {
-            let mut c = kafka.client_config();
-            c.set("group.id", format!("docstream-recommender-restore-{topic}"))
-                .set("enable.auto.commit", "false")
-                .set("isolation.level", "read_committed")
-                // the end is where the committed records end: an aborted transaction's
-                // records and the transactions' markers take offsets no message is
-                // delivered for
-                .set("enable.partition.eof", "true");
-            kafka.apply_overrides(&mut c);
-            consumer.insert(c.create().map_err(err)?)
-        }
-    };
+    let consumer = restore_consumer(consumer, kafka, topic)?;
     let (low, high) = consumer
         .fetch_watermarks(topic, partition, Duration::from_secs(10))
         .map_err(err)?;
