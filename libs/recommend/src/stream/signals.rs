@@ -3,7 +3,7 @@
 //! that state lives in one partition: the repartition step of a Kafka Streams
 //! aggregation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -43,13 +43,18 @@ pub enum Signal {
 impl Signal {
     /// The key it is partitioned by: the document, `cluster:<id>` or `query:<words>`.
     pub fn key(&self) -> String {
+        self.key_ref().into_owned()
+    }
+
+    /// [`Signal::key`], borrowed when it is the document's id.
+    pub fn key_ref(&self) -> std::borrow::Cow<'_, str> {
         match self {
             Self::Click { doc, .. }
             | Self::Pair { doc, .. }
             | Self::Popularity { doc, .. }
-            | Self::Content { doc, .. } => doc.clone(),
-            Self::Member { cluster, .. } => format!("cluster:{cluster}"),
-            Self::Query { query, .. } => format!("query:{query}"),
+            | Self::Content { doc, .. } => doc.as_str().into(),
+            Self::Member { cluster, .. } => format!("cluster:{cluster}").into(),
+            Self::Query { query, .. } => format!("query:{query}").into(),
         }
     }
 }
@@ -158,7 +163,7 @@ impl Message {
 /// times, decayed as the scoring step decays it, "same query" if any was.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    by_key: BTreeMap<String, Vec<Signal>>,
+    by_key: HashMap<String, Vec<Signal>>,
     /// Per key, per other document: where its pair waits.
     pairs: HashMap<String, HashMap<String, usize>>,
     signals: usize,
@@ -178,16 +183,26 @@ impl Outbox {
     /// Adds signals, after those of their keys already waiting.
     pub fn extend(&mut self, signals: impl IntoIterator<Item = Signal>) {
         for s in signals {
-            let key = s.key();
-            let list = self.by_key.entry(key.clone()).or_default();
-            if let (Some(half_life), Signal::Pair { other, .. }) = (self.half_life_ms, &s) {
-                let at = self.pairs.entry(key).or_default();
-                if let Some(&i) = at.get(other) {
-                    merge(&mut list[i], &s, half_life);
-                    continue;
-                }
-                at.insert(other.clone(), list.len());
+            let key = s.key_ref();
+            if !self.by_key.contains_key(key.as_ref()) {
+                self.by_key.insert(key.clone().into_owned(), Vec::new());
             }
+            let Some(list) = self.by_key.get_mut(key.as_ref()) else {
+                continue;
+            };
+            if let (Some(half_life), Signal::Pair { other, .. }) = (self.half_life_ms, &s) {
+                if !self.pairs.contains_key(key.as_ref()) {
+                    self.pairs.insert(key.clone().into_owned(), HashMap::new());
+                }
+                if let Some(at) = self.pairs.get_mut(key.as_ref()) {
+                    if let Some(&i) = at.get(other) {
+                        merge(&mut list[i], &s, half_life);
+                        continue;
+                    }
+                    at.insert(other.clone(), list.len());
+                }
+            }
+            drop(key);
             list.push(s);
             self.signals += 1;
         }
@@ -208,7 +223,10 @@ impl Outbox {
         self.signals = 0;
         self.pairs.clear();
         let mut out = Vec::new();
-        for (key, mut signals) in std::mem::take(&mut self.by_key) {
+        let mut by_key: Vec<(String, Vec<Signal>)> =
+            std::mem::take(&mut self.by_key).into_iter().collect();
+        by_key.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, mut signals) in by_key {
             while signals.len() > per_message.max(1) {
                 let rest = signals.split_off(per_message.max(1));
                 out.push((key.clone(), signals));
