@@ -493,17 +493,22 @@ impl App {
                 )
                 .await?;
             if !named.is_empty() {
+                // content neighbours score 0: a cluster's members, nobody's clicks
                 let by_content = doc["related"]
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .all(|r| r["reason"] == "content");
-                let reason = if lists.len() > 1 {
-                    "what other readers opened, with the documents you opened before"
-                } else if by_content {
-                    "the same topic cluster (no one's clicks relate it yet)"
-                } else {
-                    "what other readers opened"
+                    .all(|r| r["reason"] == "content")
+                    && lists[1..].iter().flatten().all(|(_, score)| *score <= 0.0);
+                let reason = match (lists.len() > 1, by_content) {
+                    (true, false) => {
+                        "what other readers opened, with the documents you opened before"
+                    }
+                    (true, true) => {
+                        "the topic clusters of this and the documents you opened before (no one's clicks relate them yet)"
+                    }
+                    (false, true) => "the same topic cluster (no one's clicks relate it yet)",
+                    (false, false) => "what other readers opened",
                 };
                 return Ok((named, reason));
             }

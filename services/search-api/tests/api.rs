@@ -302,4 +302,29 @@ async fn a_document_s_related_documents_keep_the_visit_in_view() {
         &[("Cookie", "docstream_recent=%3Cscript%3E|tobacco:")],
     );
     assert_eq!(ids(&odd), ids(&alone));
+
+    // lists of cluster members only (score 0) are not called other readers' clicks
+    let content = |items: &[&str]| -> Value {
+        items
+            .iter()
+            .map(|id| json!({"id": id, "score": 0.0, "reason": "content"}))
+            .collect()
+    };
+    let docs = [
+        doc("tobacco:c1", "Cold one", content(&["tobacco:c3"])),
+        doc("tobacco:c2", "Cold two", content(&["tobacco:c4"])),
+        doc("tobacco:c3", "Member three", json!([])),
+        doc("tobacco:c4", "Member four", json!([])),
+    ];
+    let (prefix, logs) = common::library("cold-visit", &docs).await;
+    let api = common::search_api(&prefix, &logs, &[]);
+    let (_, _, body) = api.get_with(
+        "/api/documents/tobacco:c2",
+        &[("Cookie", "docstream_recent=tobacco:c1")],
+    );
+    assert_eq!(ids(&body), ["tobacco:c4", "tobacco:c3"], "{body}");
+    assert!(
+        body.contains("no one's clicks relate them yet") && !body.contains("other readers"),
+        "{body}"
+    );
 }
