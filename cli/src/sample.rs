@@ -113,14 +113,10 @@ pub async fn load_tobacco(mysql_url: &str, table: &str, count: usize) -> Result<
         .connect(mysql_url)
         .await
         .context("connect to MariaDB/MySQL (DOCSTREAM_MYSQL_URL)")?;
-    sqlx::query(&format!(
-        "CREATE TABLE IF NOT EXISTS {table} (seq BIGINT AUTO_INCREMENT PRIMARY KEY, \
-         document JSON NOT NULL, updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) \
-         ON UPDATE CURRENT_TIMESTAMP(6), KEY (updated_at, seq))"
-    ))
-    .execute(&pool)
-    .await
-    .with_context(|| format!("create table {table}"))?;
+    sqlx::query(&samples::mariadb::create_tobacco_table(table))
+        .execute(&pool)
+        .await
+        .with_context(|| format!("create table {table}"))?;
     for chunk in (0..count).collect::<Vec<_>>().chunks(100) {
         let mut tx = pool.begin().await?;
         for &i in chunk {

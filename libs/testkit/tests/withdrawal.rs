@@ -80,14 +80,10 @@ async fn a_withdrawn_document_leaves_search_and_every_topic_carries_its_tombston
         .connect(&testkit::mysql_url())
         .await
         .expect("mysql");
-    sqlx::query(&format!(
-        "CREATE TABLE {table} (seq BIGINT AUTO_INCREMENT PRIMARY KEY, document JSON NOT NULL, \
-         updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), \
-         KEY (updated_at, seq))"
-    ))
-    .execute(&pool)
-    .await
-    .expect("create table");
+    sqlx::query(&samples::mariadb::create_tobacco_table(&table))
+        .execute(&pool)
+        .await
+        .expect("create table");
     let text = samples::text::deposition(1, 60)
         .replace('"', "'")
         .replace('\n', " ");

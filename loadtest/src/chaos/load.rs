@@ -104,14 +104,10 @@ impl Load {
             .acquire_timeout(Duration::from_secs(2))
             .connect_lazy(&self.mysql_url)?;
         let table = &self.table;
-        sqlx::query(&format!(
-            "CREATE TABLE IF NOT EXISTS {table} (seq BIGINT AUTO_INCREMENT PRIMARY KEY, \
-             document JSON NOT NULL, updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) \
-             ON UPDATE CURRENT_TIMESTAMP(6), KEY (updated_at, seq))"
-        ))
-        .execute(&pool)
-        .await
-        .with_context(|| format!("create table {table}"))?;
+        sqlx::query(&samples::mariadb::create_tobacco_table(table))
+            .execute(&pool)
+            .await
+            .with_context(|| format!("create table {table}"))?;
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         let mut pending_updates: Vec<(Instant, usize, i64)> = Vec::new();

@@ -16,7 +16,8 @@
 //! Each poll sees a row's latest version: updates between two polls coalesce, as on
 //! the compacted `raw.tobacco` topic itself.
 //!
-//! Expected table (names configurable, see [`SourceConfig`]):
+//! Expected table (names configurable, see [`SourceConfig`]; the demo, the tests and
+//! the chaos load make it with `samples::mariadb::create_tobacco_table`):
 //!
 //! ```sql
 //! CREATE TABLE tobacco_documents (

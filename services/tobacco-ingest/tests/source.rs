@@ -91,14 +91,10 @@ async fn every_row_arrives_across_slow_transactions_shared_timestamps_and_a_kill
         .connect(&testkit::mysql_url())
         .await
         .expect("mysql");
-    sqlx::query(&format!(
-        "CREATE TABLE {table} (seq BIGINT AUTO_INCREMENT PRIMARY KEY, document JSON NOT NULL, \
-         updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), \
-         KEY (updated_at, seq))"
-    ))
-    .execute(&pool)
-    .await
-    .expect("create table");
+    sqlx::query(&samples::mariadb::create_tobacco_table(&table))
+        .execute(&pool)
+        .await
+        .expect("create table");
 
     let mut source = spawn_source(&table, &topic, &name);
     let writers: Vec<_> = (0..WRITERS)
