@@ -122,17 +122,14 @@ fn group_lag(
     topics: &[(String, Option<&TopicState>)],
 ) -> Vec<TopicLag> {
     let committed = (|| {
-        let consumer: BaseConsumer = kafka
-            .clone()
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            // the last committed offsets, not a wait for an open transaction's: librdkafka
-            // asks for stable offsets under read_committed and the broker answers
-            // UNSTABLE_OFFSET_COMMIT until the transaction ends (a SIGKILLed exactly-once
-            // service's until its restart aborts it)
-            .set("isolation.level", "read_uncommitted")
-            .create()
-            .map_err(|e| e.to_string())?;
+        let consumer: BaseConsumer = settings::reading_committed_offsets(
+            kafka
+                .clone()
+                .set("group.id", group)
+                .set("enable.auto.commit", "false"),
+        )
+        .create()
+        .map_err(|e| e.to_string())?;
         let mut tpl = TopicPartitionList::new();
         for t in topics.iter().filter_map(|(_, t)| *t) {
             for p in 0..t.offsets.len() {

@@ -110,15 +110,12 @@ fn sample(
     cancel: &CancellationToken,
 ) -> Result<()> {
     let client = |group: &str| -> Result<BaseConsumer> {
-        Ok(crate::kafka::config(brokers)
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            // the last committed offsets, not a wait for an open transaction's: librdkafka
-            // asks for stable offsets under read_committed and the broker answers
-            // UNSTABLE_OFFSET_COMMIT until the transaction ends (a SIGKILLed exactly-once
-            // service's until its restart aborts it)
-            .set("isolation.level", "read_uncommitted")
-            .create()?)
+        Ok(settings::reading_committed_offsets(
+            crate::kafka::config(brokers)
+                .set("group.id", group)
+                .set("enable.auto.commit", "false"),
+        )
+        .create()?)
     };
     let watermarks = client("docstream-chaos-meter")?;
     let mut groups: HashMap<String, BaseConsumer> = HashMap::new();

@@ -224,15 +224,12 @@ struct Measured {
 }
 
 async fn measure(brokers: &str, round: &Round, n: i64, partitions: i32) -> Result<Measured> {
-    let c: BaseConsumer = kafka::config(brokers)
-        .set("group.id", &round.group)
-        .set("enable.auto.commit", "false")
-        // the last committed offsets, not a wait for an open transaction's: librdkafka
-        // asks for stable offsets under read_committed and the broker answers
-        // UNSTABLE_OFFSET_COMMIT until the transaction ends (a SIGKILLed exactly-once
-        // service's until its restart aborts it)
-        .set("isolation.level", "read_uncommitted")
-        .create()?;
+    let c: BaseConsumer = settings::reading_committed_offsets(
+        kafka::config(brokers)
+            .set("group.id", &round.group)
+            .set("enable.auto.commit", "false"),
+    )
+    .create()?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(900);
     let (mut t20, mut c20, mut t90, mut c90) = (None, 0, None, 0);

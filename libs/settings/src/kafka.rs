@@ -151,6 +151,15 @@ impl KafkaSettings {
     }
 }
 
+/// Makes `c` read a group's committed offsets as they are. Under `read_committed`
+/// librdkafka asks for stable offsets, and the broker answers `UNSTABLE_OFFSET_COMMIT`
+/// while a transaction that sent offsets for the group is open (a SIGKILLed
+/// exactly-once service's: until its restart aborts it), so the reader waits or times
+/// out.
+pub fn reading_committed_offsets(c: &mut ClientConfig) -> &mut ClientConfig {
+    c.set("isolation.level", "read_uncommitted")
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Refusal {
     Tls,

@@ -15,6 +15,6 @@ mod secret;
 mod vars;
 
 pub use error::{Error, Result};
-pub use kafka::KafkaSettings;
+pub use kafka::{reading_committed_offsets, KafkaSettings};
 pub use secret::Secret;
 pub use vars::{env_vars, http_addr, parse, var, vars_of, Vars};

@@ -79,10 +79,8 @@ pub fn reader(topic: &str, partitions: i32, read_committed: bool) -> BaseConsume
 pub fn committed(group: &str, topic: &str, partitions: i32) -> Vec<i64> {
     let consumer: BaseConsumer = kafka_config()
         .set("group.id", group)
-        // the last committed offsets, not a wait for an open transaction's: librdkafka
-        // asks for stable offsets under read_committed and the broker answers
-        // UNSTABLE_OFFSET_COMMIT until the transaction ends (a SIGKILLed exactly-once
-        // service's until its restart aborts it)
+        // offsets as committed, not waited for: `settings::reading_committed_offsets`
+        // says why (testkit imports no crate of the workspace, so it sets it itself)
         .set("isolation.level", "read_uncommitted")
         .create()
         .expect("consumer");

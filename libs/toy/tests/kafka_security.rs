@@ -73,42 +73,31 @@ async fn the_sasl_ssl_listener_takes_the_right_credentials_and_refuses_others_cl
     assert!(ok, "the CLI with the right credentials failed:\n{err}");
     drop(service);
 
-    // a wrong password: the service and the CLI stop at start, naming the setting
-    let wrong = with(&[("DOCSTREAM_KAFKA_SASL_PASSWORD", WRONG_PASSWORD)]);
-    let (ok, err) = run_until_exit(toy, &[], &wrong);
-    assert!(!ok, "the service ran with a wrong password");
-    refused_clearly(
-        &err,
-        "DOCSTREAM_KAFKA_SASL_PASSWORD",
-        "service, wrong password",
-    );
-    let (ok, err) = run_until_exit(
-        &cli,
-        &["topics", "plan", "--file", "../../topics.yaml"],
-        &wrong,
-    );
-    assert!(!ok, "the CLI ran with a wrong password");
-    refused_clearly(&err, "DOCSTREAM_KAFKA_SASL_PASSWORD", "CLI, wrong password");
-
-    // a CA that did not sign the broker's certificate: the same, naming the CA setting
+    // a wrong password, and a CA that did not sign the broker's certificate: the service
+    // and the CLI stop at start, naming the setting
     let ca = testkit::untrusted_ca();
-    let untrusted = with(&[("DOCSTREAM_KAFKA_SSL_CA_LOCATION", &ca)]);
-    let (ok, err) = run_until_exit(toy, &[], &untrusted);
-    assert!(!ok, "the service trusted a broker its CA did not sign");
-    refused_clearly(
-        &err,
-        "DOCSTREAM_KAFKA_SSL_CA_LOCATION",
-        "service, untrusted certificate",
-    );
-    let (ok, err) = run_until_exit(
-        &cli,
-        &["topics", "plan", "--file", "../../topics.yaml"],
-        &untrusted,
-    );
-    assert!(!ok, "the CLI trusted a broker its CA did not sign");
-    refused_clearly(
-        &err,
-        "DOCSTREAM_KAFKA_SSL_CA_LOCATION",
-        "CLI, untrusted certificate",
-    );
+    for (setting, value, what) in [
+        (
+            "DOCSTREAM_KAFKA_SASL_PASSWORD",
+            WRONG_PASSWORD,
+            "a wrong password",
+        ),
+        (
+            "DOCSTREAM_KAFKA_SSL_CA_LOCATION",
+            ca.as_str(),
+            "an untrusted CA",
+        ),
+    ] {
+        let vars = with(&[(setting, value)]);
+        let (ok, err) = run_until_exit(toy, &[], &vars);
+        assert!(!ok, "the service ran with {what}");
+        refused_clearly(&err, setting, &format!("service, {what}"));
+        let (ok, err) = run_until_exit(
+            &cli,
+            &["topics", "plan", "--file", "../../topics.yaml"],
+            &vars,
+        );
+        assert!(!ok, "the CLI ran with {what}");
+        refused_clearly(&err, setting, &format!("CLI, {what}"));
+    }
 }

@@ -262,14 +262,9 @@ pub fn pdf_source(
 
 /// The session of a request: its cookie's value, or a new random one (then `true`).
 pub fn session(headers: &HeaderMap) -> (String, bool) {
-    let found = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, v)| *k == SESSION_COOKIE && !v.is_empty() && v.len() <= 64)
-        .map(|(_, v)| v.to_owned());
+    let found = recent::cookies(headers, SESSION_COOKIE)
+        .find(|v| !v.is_empty() && v.len() <= 64)
+        .map(str::to_owned);
     match found {
         Some(s) => (s, false),
         None => (uuid::Uuid::new_v4().simple().to_string(), true),

@@ -15,20 +15,27 @@ const MAX_AGE_SECS: u32 = 1800;
 /// The documents the request's cookie names, most recent first (ids that do not parse
 /// are left out), at most `keep`.
 pub fn read(headers: &HeaderMap, keep: usize) -> Vec<DocId> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| {
+    cookies(headers, COOKIE)
+        .next()
+        .map(|v| {
             v.split('|')
                 .filter_map(|id| id.parse().ok())
                 .take(keep)
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The values the request sends for cookie `name`, in order.
+pub fn cookies<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .filter(move |(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 /// The list once `id` is opened: it first, the others after it without it, at most
